@@ -1,0 +1,3 @@
+"""ledgerlink: an open, self-hostable accounting integration hub."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,14 @@
+"""The ``ledgerlink`` command: one typer app, each command group in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="ledgerlink",
+    help="ledgerlink: accounting integration hub (data centre, collector agent, export worker).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+# Command groups register here, one line each (module: what it adds).

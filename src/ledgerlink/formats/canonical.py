@@ -1,0 +1,86 @@
+"""Canonical JSON: the model's own serialisation, read and written without loss.
+
+Rules: decimals are written as strings and read from strings or JSON numbers (numbers are
+parsed exactly, never through float); unknown fields and wrong types are errors with their path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from ledgerlink.domain.documents import AnyDocument, Document
+from ledgerlink.domain.violations import Violation, format_path
+
+_DOCUMENT = TypeAdapter(Document)
+
+
+class CanonicalJsonError(ValueError):
+    """The bytes are not canonical JSON documents; ``violations`` says where and why."""
+
+    def __init__(self, violations: list[Violation]):
+        super().__init__("; ".join(f"{v.path}: {v.message}" for v in violations))
+        self.violations = violations
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON with exact decimals; raises :class:`CanonicalJsonError` on malformed input."""
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CanonicalJsonError([Violation("JSON", "", f"malformed JSON: {exc}")]) from None
+
+
+def document_from_obj(obj: Any, *, path_prefix: str = "") -> AnyDocument:
+    """Validate one parsed JSON object as a canonical document."""
+    try:
+        return _DOCUMENT.validate_python(obj)
+    except ValidationError as exc:
+        raise CanonicalJsonError(_violations(exc, path_prefix)) from None
+
+
+def _violations(exc: ValidationError, prefix: str) -> list[Violation]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        # drop the union tag pydantic inserts after the discriminator ("invoice", ...)
+        if loc and isinstance(loc[0], str) and loc[0] in {"invoice", "credit_note", "statement", "ledger_update"}:
+            loc = loc[1:]
+        path = format_path(loc)
+        if prefix:
+            path = f"{prefix}.{path}" if path and not path.startswith("[") else f"{prefix}{path}"
+        found = err.get("input")
+        out.append(
+            Violation(
+                rule="SCHEMA",
+                path=path,
+                message=err["msg"],
+                expected=err["type"],
+                found=None if isinstance(found, (dict, list)) else _short(found),
+            )
+        )
+    return out
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def to_obj(document: AnyDocument) -> dict[str, Any]:
+    """The document as a JSON-ready dict (decimals as strings, empty and absent fields left out)."""
+    return document.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+
+
+def dumps(document: AnyDocument) -> bytes:
+    """Canonical bytes: compact, keys sorted; equal documents give equal bytes."""
+    return json.dumps(to_obj(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(document: AnyDocument) -> str:
+    """sha256 of the canonical bytes: the identity used for duplicate detection."""
+    return hashlib.sha256(dumps(document)).hexdigest()
