@@ -12,3 +12,5 @@ app = typer.Typer(
 )
 
 # Command groups register here, one line each (module: what it adds).
+from ledgerlink.cli import datacentre as _datacentre; _datacentre.register(app)  # noqa: E402,E702
+from ledgerlink.cli import collect as _collect; app.add_typer(_collect.app, name="collect")  # noqa: E402,E702

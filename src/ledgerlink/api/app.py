@@ -1,0 +1,63 @@
+"""The data centre's HTTP API: ``create_app(settings)`` wires store, routes, errors and middleware."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledgerlink import __version__
+from ledgerlink.api import problems
+from ledgerlink.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from ledgerlink.api.routes import customers, documents, system
+from ledgerlink.settings import Settings
+from ledgerlink.store.database import Database
+
+# Routers of other areas, included when their module is present in this build.
+_AREA_ROUTERS = ("agents", "export", "integrations")
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """An app bound to one store. Pass ``db`` to share a store (tests, ``ledgerlink up``)."""
+    app = FastAPI(
+        title="ledgerlink data centre",
+        version=__version__,
+        description="Ingest invoices, credit notes, statements and ledger updates; read customer accounts; "
+        "run export jobs into ledgers. Auth: `Authorization: Bearer <API key>`.",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database.from_url(settings.resolved_database_url)
+    app.add_exception_handler(problems.Problem, problems.handle_problem)
+    app.add_exception_handler(RequestValidationError, problems.handle_validation)
+    app.add_exception_handler(StarletteHTTPException, problems.handle_http)
+    app.include_router(system.router)
+    app.include_router(documents.router)
+    app.include_router(customers.router)
+    for name in _AREA_ROUTERS:
+        try:
+            module = importlib.import_module(f"ledgerlink.api.routes.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"ledgerlink.api.routes.{name}":
+                raise
+            continue
+        app.include_router(module.router)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    document_schema = documents.document_schema()
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(document_schema.pop("$defs", {}))
+    components["Document"] = document_schema
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,15 @@
+"""ASGI entry point for multi-process servers: ``uvicorn --factory ledgerlink.api.asgi:create_app_from_env``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ledgerlink.api.app import create_app
+from ledgerlink.observability import configure_logging
+from ledgerlink.settings import Settings
+
+
+def create_app_from_env() -> FastAPI:
+    """An app configured by ``LEDGERLINK_*`` environment variables (the store must be migrated)."""
+    configure_logging()
+    return create_app(Settings.from_env())

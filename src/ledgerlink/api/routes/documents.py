@@ -1,0 +1,283 @@
+"""``/v1/documents``: ingest (any format, idempotent), list, fetch in any format, approve held versions."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ledgerlink.api.deps import connection, database, read_connection, require_scope
+from ledgerlink.api.problems import PROBLEM_JSON, Problem, problem_body
+from ledgerlink.domain.documents import Document, DocumentKind
+from ledgerlink.formats import canonical, registry
+from ledgerlink.formats.base import UnsupportedMediaType
+from ledgerlink.observability import DOCUMENTS_RECEIVED, DOCUMENTS_REJECTED
+from ledgerlink.services import idempotency, ingest
+from ledgerlink.services.tenancy import Principal
+from ledgerlink.store.database import Database
+from ledgerlink.store.schema import customers, documents
+
+router = APIRouter(prefix="/v1", tags=["documents"])
+
+_INGEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "One canonical document, a list, or `{\"documents\": [...]}` (up to 1,000); "
+        "or UBL/CII XML, a Factur-X PDF, or CSV with `?profile=`.",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Document"}},
+            "application/xml": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/documents",
+    status_code=201,
+    openapi_extra=_INGEST_BODY,
+    summary="Ingest documents and get a receipt",
+    responses={200: {"description": "Replay of an earlier identical request"},
+               409: {"description": "The same Idempotency-Key is still being processed"},
+               413: {"description": "Body over the size limit"},
+               415: {"description": "Unsupported Content-Type"},
+               422: {"description": "Invalid documents (nothing stored), or Idempotency-Key reused for another body"}},
+)
+async def post_documents(
+    request: Request,
+    who: Principal = Depends(require_scope("ingest")),
+    db: Database = Depends(database),
+    partial: bool = Query(False, description="store the valid documents of a batch and list the others as rejected"),
+    profile: str | None = Query(None, description="CSV layout profile, e.g. sage50-audit-trail"),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=idempotency.MAX_KEY_LENGTH),
+) -> Response:
+    body = await request.body()
+    content_type = request.headers.get("content-type", "application/json")
+    media_type = registry.media_type_of(content_type)
+    try:
+        source_format = registry.source_format_of(media_type)
+    except UnsupportedMediaType:
+        raise Problem(415, "Unsupported media type",
+                      f"'{media_type}' is not accepted; send application/json, application/xml, "
+                      "application/pdf or text/csv") from None
+    return await run_in_threadpool(
+        ingest_request, db, who, body, media_type, source_format, profile, partial, idempotency_key,
+        request.url.path, str(request.url.query),
+    )
+
+
+def ingest_request(
+    db: Database, who: Principal, body: bytes, media_type: str, source_format: str, profile: str | None,
+    partial: bool, idempotency_key: str | None, path: str, query: str,
+) -> Response:
+    claimed: idempotency.Claimed | None = None
+    if idempotency_key:
+        fingerprint = idempotency.request_fingerprint("POST", path, query, media_type, body)
+        try:
+            outcome = idempotency.claim(db, who, idempotency_key, fingerprint)
+        except idempotency.IdempotencyMismatch:
+            raise Problem(422, "Idempotency-Key reused",
+                          "this Idempotency-Key was used before with a different request body") from None
+        except idempotency.IdempotencyInFlight:
+            raise Problem(409, "Request in progress",
+                          "a request with this Idempotency-Key is still being processed; retry later",
+                          headers={"Retry-After": "1"}) from None
+        if isinstance(outcome, idempotency.Replay):
+            media = PROBLEM_JSON if outcome.status >= 400 else "application/json"
+            status = 200 if outcome.status == 201 else outcome.status
+            return Response(outcome.body, status_code=status, media_type=media,
+                            headers={"Idempotent-Replayed": "true"})
+        claimed = outcome
+    try:
+        result = registry.read_bytes(body, media_type, profile=profile)
+        status, payload = _store_with_retry(db, who, result, source_format, partial, claimed)
+    except BaseException:
+        if claimed is not None:
+            idempotency.release(db, claimed)
+        raise
+    media = PROBLEM_JSON if status >= 400 else "application/json"
+    return Response(payload, status_code=status, media_type=media)
+
+
+def _store_with_retry(
+    db: Database, who: Principal, result: Any, source_format: str, partial: bool,
+    claimed: idempotency.Claimed | None,
+) -> tuple[int, str]:
+    """Store in one transaction; a lost race on a (kind, number, version) key is retried."""
+    for attempt in range(3):
+        try:
+            with db.begin() as conn:
+                status, payload = _store_once(conn, who, result, source_format, partial)
+                if claimed is not None:
+                    idempotency.complete(conn, claimed, status, payload)
+            _count(status, payload, source_format)
+            return status, payload
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_once(conn: Connection, who: Principal, result: Any, source_format: str, partial: bool) -> tuple[int, str]:
+    try:
+        receipt = ingest.ingest(conn, who, result, source_format=source_format, partial=partial)
+    except ingest.DocumentsRejected as exc:
+        body = problem_body(422, "Documents rejected",
+                            f"{len(exc.errors)} error(s); nothing was stored (use ?partial=true to store the valid "
+                            "documents of a batch)", exc.errors)
+        return 422, json.dumps(body)
+    except ingest.BatchTooLarge as exc:
+        return 413, json.dumps(problem_body(413, "Batch too large", str(exc)))
+    return 201, json.dumps(receipt.as_dict())
+
+
+def _count(status: int, payload: str, source_format: str) -> None:
+    if status >= 400:
+        DOCUMENTS_REJECTED.labels(source_format).inc()
+        return
+    receipt = json.loads(payload)
+    for doc in receipt["documents"]:
+        DOCUMENTS_RECEIVED.labels(doc["kind"], doc["status"]).inc()
+    if receipt["rejected"]:
+        DOCUMENTS_REJECTED.labels(source_format).inc(len(receipt["rejected"]))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _encode_cursor(created_at: dt.datetime, doc_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{doc_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    try:
+        stamp, doc_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return dt.datetime.fromisoformat(stamp), doc_id
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(422, "Bad cursor", errors=[{"path": "cursor", "rule": "SCHEMA",
+                                                   "message": "not a cursor returned by this API"}]) from None
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id, "kind": row.kind, "number": row.number, "version": row.version, "status": row.status,
+        "customer_id": row.customer_id, "document_date": row.document_date.isoformat(),
+        "due_date": row.due_date.isoformat() if row.due_date else None, "currency": row.currency,
+        "payable_amount": row.payable_amount, "source_format": row.source_format,
+        "received_at": row.created_at.isoformat(),
+    }
+
+
+@router.get("/documents", summary="List documents (newest last, cursor pagination)")
+def list_documents(
+    who: Principal = Depends(require_scope("read")),
+    conn: Connection = Depends(read_connection),
+    kind: DocumentKind | None = None,
+    customer: str | None = Query(None, description="customer id or account reference"),
+    status: str | None = None,
+    number: str | None = None,
+    date_from: dt.date | None = Query(None, alias="from"),
+    date_to: dt.date | None = Query(None, alias="to"),
+    limit: int = Query(100, ge=1, le=1000),
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    c = documents.c
+    query = sa.select(documents).where(c.org_id == who.org_id)
+    if kind:
+        query = query.where(c.kind == kind.value)
+    if status:
+        query = query.where(c.status == status)
+    if number:
+        query = query.where(c.number == number)
+    if date_from:
+        query = query.where(c.document_date >= date_from)
+    if date_to:
+        query = query.where(c.document_date <= date_to)
+    if customer:
+        customer_ids = sa.select(customers.c.id).where(
+            (customers.c.org_id == who.org_id) & ((customers.c.id == customer) | (customers.c.account_ref == customer))
+        )
+        query = query.where(c.customer_id.in_(customer_ids))
+    if cursor:
+        after_time, after_id = _decode_cursor(cursor)
+        query = query.where(sa.tuple_(c.created_at, c.id) > sa.tuple_(sa.literal(after_time, documents.c.created_at.type), sa.literal(after_id)))
+    rows = list(conn.execute(query.order_by(c.created_at, c.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "documents": [_summary(r) for r in rows],
+        "next_cursor": _encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
+    }
+
+
+def _load(conn: Connection, who: Principal, document_id: str) -> Any:
+    row = conn.execute(
+        sa.select(documents).where((documents.c.org_id == who.org_id) & (documents.c.id == document_id))
+    ).first()
+    if row is None:
+        raise Problem(404, "Not found", f"no document {document_id}")
+    return row
+
+
+_FORMAT_BY_ACCEPT = {"application/xml": "ubl", "text/xml": "ubl", "application/pdf": "facturx"}
+
+
+@router.get(
+    "/documents/{document_id}",
+    summary="One document: canonical JSON (default), UBL, CII or Factur-X",
+    responses={200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}},
+                                 "application/xml": {}, "application/pdf": {}}}},
+)
+def get_document(
+    document_id: str,
+    request: Request,
+    who: Principal = Depends(require_scope("read")),
+    conn: Connection = Depends(read_connection),
+    format: str | None = Query(None, pattern="^(json|ubl|cii|facturx)$"),
+) -> Response:
+    row = _load(conn, who, document_id)
+    fmt = format or _FORMAT_BY_ACCEPT.get(registry.media_type_of(request.headers.get("accept", "")), "json")
+    if fmt == "json":
+        body = json.loads(row.body)
+        body["_meta"] = _summary(row)
+        return JSONResponse(body)
+    doc = canonical.document_from_obj(canonical.loads(row.body))
+    if doc.kind not in ("invoice", "credit_note"):
+        raise Problem(406, "Not acceptable", f"a {doc.kind} has no {fmt} form; ask for json")
+    try:
+        data = registry.write_bytes(doc, fmt)
+    except ImportError:
+        raise Problem(406, "Not acceptable", f"the {fmt} writer is not available in this build") from None
+    return Response(data, media_type=registry.WRITE_MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'inline; filename="{row.number}.{"pdf" if fmt == "facturx" else "xml"}"'})
+
+
+@router.post("/documents/{document_id}/approve", summary="Release a held version")
+def approve_document(
+    document_id: str,
+    who: Principal = Depends(require_scope("ingest")),
+    conn: Connection = Depends(connection),
+) -> dict[str, Any]:
+    try:
+        return ingest.approve(conn, who, document_id)
+    except ingest.NotFound:
+        raise Problem(404, "Not found", f"no document {document_id}") from None
+    except ingest.NotHeld as exc:
+        raise Problem(409, "Not held", str(exc)) from None
+
+
+def document_schema() -> dict[str, Any]:
+    """JSON schema of the canonical document union, for the OpenAPI components."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Document).json_schema(ref_template="#/components/schemas/{model}")

@@ -1,0 +1,435 @@
+"""Ingest: check documents, store each exactly once, and answer with a receipt.
+
+Rules:
+
+* Every document is checked by :func:`ledgerlink.domain.rules.check`. A source with any error
+  stores nothing (the receipt is refused whole) unless the caller asks for a partial ingest,
+  in which case the valid documents are stored and the others listed as rejected.
+* Identity is (organisation, kind, number). The same content again is a ``duplicate``: it is
+  acknowledged with the stored document's id and stored once. Different content under a known
+  number is stored as the next version with status ``held``; it is never released without an
+  explicit approval (:func:`approve`).
+* Everything a request stores — documents, parties, customers, ledger positions, the receipt,
+  the audit rows — commits in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ledgerlink.domain import rules
+from ledgerlink.domain.documents import (
+    AnyDocument,
+    CommercialDocument,
+    LedgerUpdate,
+    Party,
+    Statement,
+    customer_account_of,
+    document_date,
+)
+from ledgerlink.domain.violations import Violation, errors_only
+from ledgerlink.formats import canonical
+from ledgerlink.formats.base import Found, ReadResult
+from ledgerlink.services.tenancy import Principal
+from ledgerlink.store.audit import record, record_many
+from ledgerlink.store.database import new_id, utcnow
+from ledgerlink.store.schema import customers, documents, ledger_positions, parties, receipts
+
+MAX_BATCH = 1000
+_CHUNK = 400  # bound on IN-list sizes
+
+
+class DocumentStatus(StrEnum):
+    RECEIVED = "received"
+    DUPLICATE = "duplicate"
+    HELD = "held"
+    SUPERSEDED = "superseded"
+
+
+class DocumentsRejected(Exception):
+    """The source holds invalid documents and the caller did not ask for a partial ingest."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+
+class BatchTooLarge(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class Receipt:
+    receipt_id: str
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "receipt_id": self.receipt_id,
+            "documents": self.documents,
+            "errors": self.errors,
+            "rejected": self.rejected,
+        }
+
+
+def violation_dicts(violations: Iterable[Violation], location: str | None) -> list[dict[str, str]]:
+    out = []
+    for v in violations:
+        item = v.as_dict()
+        if location:
+            item["location"] = location
+        out.append(item)
+    return out
+
+
+@dataclass(slots=True)
+class _Checked:
+    accepted: list[Found]
+    rejected: list[dict[str, Any]]
+    errors: list[dict[str, str]]
+
+
+def check_all(result: ReadResult) -> _Checked:
+    """Run the rules on every document read; reader violations count as errors of the source."""
+    errors = violation_dicts(errors_only(result.violations), None)
+    accepted: list[Found] = []
+    rejected: list[dict[str, Any]] = []
+    for found in result.documents:
+        problems = errors_only(rules.check(found.document))
+        if problems:
+            doc_errors = violation_dicts(problems, found.location)
+            errors.extend(doc_errors)
+            rejected.append(
+                {"location": found.location, "kind": found.document.kind,
+                 "number": found.document.number, "errors": doc_errors}
+            )
+        else:
+            accepted.append(found)
+    return _Checked(accepted, rejected, errors)
+
+
+def ingest(
+    conn: Connection,
+    principal: Principal,
+    result: ReadResult,
+    *,
+    source_format: str,
+    partial: bool = False,
+    receipt_id: str | None = None,
+) -> Receipt:
+    """Check and store what a reader found; raises :class:`DocumentsRejected` when refused whole."""
+    if len(result.documents) > MAX_BATCH:
+        raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} documents; this one holds {len(result.documents)}")
+    checked = check_all(result)
+    if checked.errors and not partial:
+        raise DocumentsRejected(checked.errors)
+    receipt = Receipt(receipt_id=receipt_id or new_id(), errors=checked.errors, rejected=checked.rejected)
+    if checked.accepted:
+        receipt.documents = _store(conn, principal, checked.accepted, source_format, receipt.receipt_id)
+    conn.execute(
+        receipts.insert().values(
+            id=receipt.receipt_id, org_id=principal.org_id, key_id=principal.key_id,
+            source_format=source_format, body=json.dumps(receipt.as_dict(), default=str), created_at=utcnow(),
+        )
+    )
+    record(conn, org_id=principal.org_id, actor=principal.actor, action="receipt.created", entity="receipt",
+           entity_id=receipt.receipt_id,
+           detail={"documents": len(receipt.documents), "rejected": len(receipt.rejected),
+                   "source_format": source_format})
+    return receipt
+
+
+# --------------------------------------------------------------------------- storing
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+def party_fingerprint(party: Party) -> str:
+    address = party.electronic_address
+    key = "\x1f".join(
+        [
+            party.name.strip().casefold(),
+            party.vat_id or "",
+            party.legal_id.value if party.legal_id else "",
+            f"{address.scheme}:{address.value}" if address else "",
+        ]
+    )
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _ensure_parties(conn: Connection, org_id: str, wanted: dict[str, Party]) -> dict[str, str]:
+    """Party id per fingerprint, inserting the parties not yet known."""
+    ids: dict[str, str] = {}
+    keys = list(wanted)
+    for chunk in _chunks(keys):
+        rows = conn.execute(
+            sa.select(parties.c.fingerprint, parties.c.id).where(
+                (parties.c.org_id == org_id) & parties.c.fingerprint.in_(chunk)
+            )
+        )
+        ids.update({r.fingerprint: r.id for r in rows})
+    missing = [k for k in keys if k not in ids]
+    if missing:
+        now = utcnow()
+        values = []
+        for fingerprint in missing:
+            party = wanted[fingerprint]
+            ids[fingerprint] = new_id()
+            values.append(
+                {
+                    "id": ids[fingerprint], "org_id": org_id, "fingerprint": fingerprint, "name": party.name,
+                    "vat_id": party.vat_id, "legal_id": party.legal_id.value if party.legal_id else None,
+                    "electronic_address": party.electronic_address.value if party.electronic_address else None,
+                    "electronic_scheme": party.electronic_address.scheme if party.electronic_address else None,
+                    "country": party.address.country[:2] if party.address else None,
+                    "email": party.contact.email if party.contact else None, "created_at": now,
+                }
+            )
+        conn.execute(parties.insert(), values)
+    return ids
+
+
+@dataclass(slots=True)
+class _CustomerFacts:
+    name: str | None = None
+    email: str | None = None
+    credit_limit: str | None = None
+
+
+def _ensure_customers(conn: Connection, org_id: str, wanted: dict[str, _CustomerFacts]) -> dict[str, str]:
+    """Customer id per account reference; creates unknown ones and refreshes name, email and credit limit."""
+    ids: dict[str, str] = {}
+    current: dict[str, sa.Row] = {}
+    refs = list(wanted)
+    for chunk in _chunks(refs):
+        rows = conn.execute(
+            sa.select(customers.c.account_ref, customers.c.id, customers.c.name, customers.c.email,
+                      customers.c.credit_limit)
+            .where((customers.c.org_id == org_id) & customers.c.account_ref.in_(chunk))
+        )
+        for row in rows:
+            ids[row.account_ref] = row.id
+            current[row.account_ref] = row
+    now = utcnow()
+    new_rows = []
+    for ref in refs:
+        facts = wanted[ref]
+        if ref not in ids:
+            ids[ref] = new_id()
+            new_rows.append(
+                {"id": ids[ref], "org_id": org_id, "account_ref": ref, "name": facts.name, "email": facts.email,
+                 "credit_limit": facts.credit_limit, "created_at": now, "updated_at": now}
+            )
+            continue
+        row = current[ref]
+        changes = {
+            column: value
+            for column, value in (("name", facts.name), ("email", facts.email), ("credit_limit", facts.credit_limit))
+            if value is not None and value != getattr(row, column)
+        }
+        if changes:
+            conn.execute(
+                customers.update().where((customers.c.org_id == org_id) & (customers.c.id == row.id))
+                .values(updated_at=now, **changes)
+            )
+    if new_rows:
+        conn.execute(customers.insert(), new_rows)
+    return ids
+
+
+def _customer_facts(document: AnyDocument) -> dict[str, _CustomerFacts]:
+    if isinstance(document, LedgerUpdate):
+        return {
+            p.customer_account: _CustomerFacts(
+                p.name, p.email, None if p.credit_limit is None else str(p.credit_limit)
+            )
+            for p in document.positions
+        }
+    ref = customer_account_of(document)
+    assert ref is not None
+    party = document.customer if isinstance(document, Statement) else document.buyer
+    return {ref: _CustomerFacts(party.name, party.contact.email if party.contact else None)}
+
+
+def _existing_versions(
+    conn: Connection, org_id: str, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[sa.Row]]:
+    """Every stored version of each (kind, number), newest last."""
+    found: dict[tuple[str, str], list[sa.Row]] = {}
+    numbers = sorted({number for _, number in keys})
+    for chunk in _chunks(numbers):
+        rows = conn.execute(
+            sa.select(documents.c.id, documents.c.kind, documents.c.number, documents.c.version,
+                      documents.c.status, documents.c.content_hash)
+            .where((documents.c.org_id == org_id) & documents.c.number.in_(chunk))
+            .order_by(documents.c.version)
+        )
+        for row in rows:
+            if (row.kind, row.number) in keys:
+                found.setdefault((row.kind, row.number), []).append(row)
+    return found
+
+
+@dataclass(slots=True)
+class _Version:
+    id: str
+    version: int
+    status: str
+    content_hash: str
+
+
+def _store(
+    conn: Connection, principal: Principal, accepted: list[Found], source_format: str, receipt_id: str
+) -> list[dict[str, Any]]:
+    org_id = principal.org_id
+    bodies = [canonical.dumps(f.document) for f in accepted]
+    hashes = [hashlib.sha256(b).hexdigest() for b in bodies]
+
+    wanted_parties: dict[str, Party] = {}
+    wanted_customers: dict[str, _CustomerFacts] = {}
+    for found in accepted:
+        doc = found.document
+        if isinstance(doc, CommercialDocument):
+            wanted_parties.setdefault(party_fingerprint(doc.seller), doc.seller)
+            wanted_parties.setdefault(party_fingerprint(doc.buyer), doc.buyer)
+        for ref, facts in _customer_facts(doc).items():
+            known = wanted_customers.setdefault(ref, facts)
+            known.name = facts.name or known.name
+            known.email = facts.email or known.email
+            known.credit_limit = facts.credit_limit or known.credit_limit
+    party_ids = _ensure_parties(conn, org_id, wanted_parties) if wanted_parties else {}
+    customer_ids = _ensure_customers(conn, org_id, wanted_customers)
+
+    keys = {(f.document.kind, f.document.number) for f in accepted}
+    versions: dict[tuple[str, str], list[_Version]] = {
+        key: [_Version(r.id, r.version, r.status, r.content_hash) for r in rows]
+        for key, rows in _existing_versions(conn, org_id, keys).items()
+    }
+
+    now = utcnow()
+    answer: list[dict[str, Any]] = []
+    new_documents: list[dict[str, Any]] = []
+    new_positions: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
+    for found, body, content_hash in zip(accepted, bodies, hashes):
+        doc = found.document
+        history = versions.setdefault((doc.kind, doc.number), [])
+        same = next((v for v in history if v.content_hash == content_hash), None)
+        if same is not None:
+            answer.append({"id": same.id, "kind": doc.kind, "number": doc.number,
+                           "status": DocumentStatus.DUPLICATE.value, "version": same.version,
+                           "location": found.location})
+            audit_rows.append({"org_id": org_id, "actor": principal.actor, "action": "document.duplicate",
+                               "entity": "document", "entity_id": same.id, "detail": {"receipt_id": receipt_id}})
+            continue
+        status = DocumentStatus.HELD if history else DocumentStatus.RECEIVED
+        version = _Version(new_id(), (history[-1].version + 1) if history else 1, status.value, content_hash)
+        history.append(version)
+        ref = customer_account_of(doc)
+        totals = doc.totals if isinstance(doc, CommercialDocument) else None
+        new_documents.append(
+            {
+                "id": version.id, "org_id": org_id, "kind": doc.kind, "number": doc.number,
+                "version": version.version, "status": status.value,
+                "customer_id": customer_ids.get(ref) if ref else None,
+                "seller_party_id": party_ids.get(party_fingerprint(doc.seller)) if isinstance(doc, CommercialDocument) else None,
+                "buyer_party_id": party_ids.get(party_fingerprint(doc.buyer)) if isinstance(doc, CommercialDocument) else None,
+                "document_date": document_date(doc),
+                "due_date": doc.due_date if isinstance(doc, CommercialDocument) else None,
+                "currency": doc.currency,
+                "payable_amount": str(totals.payable_amount) if totals else None,
+                "content_hash": content_hash, "source_format": source_format, "body": body.decode(),
+                "receipt_id": receipt_id, "created_by": principal.actor, "created_at": now, "updated_at": now,
+            }
+        )
+        if isinstance(doc, LedgerUpdate) and status is DocumentStatus.RECEIVED:
+            new_positions.extend(_position_rows(org_id, version.id, doc, customer_ids, now))
+        answer.append({"id": version.id, "kind": doc.kind, "number": doc.number, "status": status.value,
+                       "version": version.version, "location": found.location})
+        audit_rows.append({"org_id": org_id, "actor": principal.actor, "action": f"document.{status.value}",
+                           "entity": "document", "entity_id": version.id,
+                           "detail": {"receipt_id": receipt_id, "kind": doc.kind, "number": doc.number,
+                                      "version": version.version}})
+    if new_documents:
+        conn.execute(documents.insert(), new_documents)
+    if new_positions:
+        conn.execute(ledger_positions.insert(), new_positions)
+    record_many(conn, audit_rows)
+    return answer
+
+
+def _position_rows(
+    org_id: str, document_id: str, update: LedgerUpdate, customer_ids: dict[str, str], now: Any
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": new_id(), "org_id": org_id, "customer_id": customer_ids[p.customer_account],
+            "document_id": document_id, "as_of": update.as_of, "currency": update.currency,
+            "balance": str(p.balance), "credit_limit": None if p.credit_limit is None else str(p.credit_limit),
+            "open_items": json.dumps([i.model_dump(mode="json") for i in p.open_items]), "created_at": now,
+        }
+        for p in update.positions
+    ]
+
+
+# --------------------------------------------------------------------------- approval
+
+
+class NotFound(LookupError):
+    pass
+
+
+class NotHeld(Exception):
+    def __init__(self, status: str):
+        super().__init__(f"only a held document can be approved; this one is {status}")
+        self.status = status
+
+
+def approve(conn: Connection, principal: Principal, document_id: str) -> dict[str, Any]:
+    """Release a held version: it becomes the current one, every other live version is superseded."""
+    row = conn.execute(
+        sa.select(documents.c.id, documents.c.kind, documents.c.number, documents.c.version, documents.c.status,
+                  documents.c.body)
+        .where((documents.c.org_id == principal.org_id) & (documents.c.id == document_id))
+    ).first()
+    if row is None:
+        raise NotFound(document_id)
+    if row.status != DocumentStatus.HELD:
+        raise NotHeld(row.status)
+    now = utcnow()
+    conn.execute(
+        documents.update()
+        .where(
+            (documents.c.org_id == principal.org_id) & (documents.c.kind == row.kind)
+            & (documents.c.number == row.number) & (documents.c.id != row.id)
+            & (documents.c.status == DocumentStatus.RECEIVED.value)
+        )
+        .values(status=DocumentStatus.SUPERSEDED.value, updated_at=now)
+    )
+    conn.execute(
+        documents.update().where(documents.c.id == row.id)
+        .values(status=DocumentStatus.RECEIVED.value, updated_at=now)
+    )
+    if row.kind == "ledger_update":
+        doc = canonical.document_from_obj(canonical.loads(row.body))
+        assert isinstance(doc, LedgerUpdate)
+        refs = {p.customer_account: _CustomerFacts(p.name, p.email) for p in doc.positions}
+        ids = _ensure_customers(conn, principal.org_id, refs)
+        conn.execute(ledger_positions.insert(), _position_rows(principal.org_id, row.id, doc, ids, now))
+    record(conn, org_id=principal.org_id, actor=principal.actor, action="document.approved", entity="document",
+           entity_id=row.id, detail={"kind": row.kind, "number": row.number, "version": row.version})
+    return {"id": row.id, "kind": row.kind, "number": row.number, "version": row.version,
+            "status": DocumentStatus.RECEIVED.value}

@@ -1,0 +1,45 @@
+"""Runtime settings, from options or ``LEDGERLINK_*`` environment variables.
+
+``LEDGERLINK_DATA_DIR`` (default ``./ledgerlink-data``) holds the SQLite store and local files;
+``LEDGERLINK_DATABASE_URL`` selects another store (``postgresql+psycopg://...``);
+``LEDGERLINK_MAX_BODY_BYTES`` caps request bodies (default 50 MiB; larger gets HTTP 413).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledgerlink.store.database import sqlite_url
+
+DEFAULT_DATA_DIR = Path("ledgerlink-data")
+DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None, database_url: str | None = None) -> "Settings":
+        env = os.environ
+        return cls(
+            data_dir=Path(data_dir or env.get("LEDGERLINK_DATA_DIR") or DEFAULT_DATA_DIR),
+            database_url=database_url or env.get("LEDGERLINK_DATABASE_URL") or None,
+            max_body_bytes=int(env.get("LEDGERLINK_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir)
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def prepare(self) -> None:
+        """Create the data directory the embedded store lives in."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)

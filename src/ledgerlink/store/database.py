@@ -1,0 +1,121 @@
+"""The database handle: one engine, SQLite or PostgreSQL, same code paths.
+
+SQLite is tuned for a single-machine data centre: WAL journal, ``synchronous=NORMAL``, foreign keys on,
+a busy timeout, and ``BEGIN IMMEDIATE`` for write transactions so that writers queue instead of failing
+on lock upgrades. PostgreSQL is used as is (many processes, many machines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+SQLITE_FILENAME = "ledgerlink.sqlite3"
+
+
+def sqlite_url(data_dir: Path) -> str:
+    """The default store: an SQLite file under the data directory."""
+    return f"sqlite:///{(data_dir / SQLITE_FILENAME).resolve()}"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+_last_v7 = [0, 0]  # [milliseconds, counter] of the previous id made in this process
+_v7_lock = threading.Lock()
+
+
+def new_id() -> str:
+    """A UUIDv7 (RFC 9562): time-ordered, so ids sort in creation order; monotonic within a process."""
+    with _v7_lock:
+        millis = time.time_ns() // 1_000_000
+        if millis <= _last_v7[0]:
+            millis = _last_v7[0]
+            _last_v7[1] += 1
+            if _last_v7[1] > 0xFFF:  # counter exhausted within one millisecond: borrow the next one
+                millis += 1
+                _last_v7[1] = 0
+        else:
+            _last_v7[1] = secrets.randbelow(0x800)
+        _last_v7[0] = millis
+        counter = _last_v7[1]
+    value = (millis << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | secrets.randbits(62)
+    return str(uuid.UUID(int=value))
+
+
+class Database:
+    """A store connection pool with transaction helpers; ``dialect`` is ``sqlite`` or ``postgresql``."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.url = engine.url
+
+    @classmethod
+    def from_url(cls, url: str, **engine_options: Any) -> "Database":
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(
+                url,
+                connect_args={"timeout": 30, "check_same_thread": False},
+                pool_size=8,
+                max_overflow=8,
+                **engine_options,
+            )
+            _tune_sqlite(engine)
+        else:
+            engine_options.setdefault("pool_size", 10)
+            engine_options.setdefault("max_overflow", 10)
+            engine = sa.create_engine(url, pool_pre_ping=True, **engine_options)
+        return cls(engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: commits on success, rolls back on any exception."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only unit of work (no commit needed)."""
+        with self.engine.connect() as conn:
+            yield conn
+            conn.rollback()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (Alembic ``upgrade head``)."""
+        from ledgerlink.store.migrate import upgrade
+
+        upgrade(self)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
