@@ -11,7 +11,6 @@ import typer
 import uvicorn
 from rich.panel import Panel
 from rich.progress import Progress
-from rich.table import Table
 
 from ledgerlink.cli.common import DatabaseUrl, DataDir, console, fail, open_store, settings_from
 from ledgerlink.observability import configure_logging
@@ -205,11 +204,9 @@ def org_create(name: str, data_dir: DataDir = None, database_url: DatabaseUrl = 
 def org_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """List organisations."""
     db = open_store(data_dir, database_url)
-    table = Table("id", "name", "created")
     with db.read() as conn:
-        for row in tenancy.list_organisations(conn):
-            table.add_row(row.id, row.name, str(row.created_at))
-    console.print(table)
+        rows = [(r.id, r.name, r.created_at.isoformat()) for r in tenancy.list_organisations(conn)]
+    _print_rows(("id", "name", "created"), rows)
 
 
 @key_app.command("create")
@@ -248,12 +245,17 @@ def key_list(org: Annotated[Optional[str], typer.Option("--org")] = None, data_d
              database_url: DatabaseUrl = None) -> None:
     """List keys (ids and scopes; never the secrets)."""
     db = open_store(data_dir, database_url)
-    table = Table("id", "org", "name", "scopes", "created", "revoked")
     with db.read() as conn:
-        for row in tenancy.list_keys(conn, org):
-            table.add_row(row.id, row.org_id, row.name or "", row.scopes, str(row.created_at),
-                          str(row.revoked_at or ""))
-    console.print(table)
+        rows = [(r.id, r.org_id, r.name or "", r.scopes, r.created_at.isoformat(),
+                 r.revoked_at.isoformat() if r.revoked_at else "") for r in tenancy.list_keys(conn, org)]
+    _print_rows(("id", "org", "name", "scopes", "created", "revoked"), rows)
+
+
+def _print_rows(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Tab-separated lines with a header: readable, and easy to use from scripts."""
+    print("\t".join(header))
+    for row in rows:
+        print("\t".join(row))
 
 
 def register(app: typer.Typer) -> None:

@@ -14,3 +14,5 @@ app = typer.Typer(
 # Command groups register here, one line each (module: what it adds).
 from ledgerlink.cli import datacentre as _datacentre; _datacentre.register(app)  # noqa: E402,E702
 from ledgerlink.cli import collect as _collect; app.add_typer(_collect.app, name="collect")  # noqa: E402,E702
+from ledgerlink.cli import formats as _formats; _formats.register(app)  # noqa: E402,E702
+from ledgerlink.cli import export as _export; _export.register(app)  # noqa: E402,E702

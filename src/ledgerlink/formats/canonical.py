@@ -77,8 +77,11 @@ def to_obj(document: AnyDocument) -> dict[str, Any]:
 
 
 def dumps(document: AnyDocument) -> bytes:
-    """Canonical bytes: compact, keys sorted; equal documents give equal bytes."""
-    return json.dumps(to_obj(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Canonical bytes: compact UTF-8 JSON, fields in model order, absent fields left out.
+
+    Equal documents give equal bytes (the content hash relies on it).
+    """
+    return document.model_dump_json(exclude_none=True).encode()
 
 
 def content_hash(document: AnyDocument) -> str:

@@ -300,11 +300,16 @@ def _store(
 
     wanted_parties: dict[str, Party] = {}
     wanted_customers: dict[str, _CustomerFacts] = {}
+    fingerprints: list[tuple[str, str] | None] = []
     for found in accepted:
         doc = found.document
         if isinstance(doc, CommercialDocument):
-            wanted_parties.setdefault(party_fingerprint(doc.seller), doc.seller)
-            wanted_parties.setdefault(party_fingerprint(doc.buyer), doc.buyer)
+            pair = (party_fingerprint(doc.seller), party_fingerprint(doc.buyer))
+            wanted_parties.setdefault(pair[0], doc.seller)
+            wanted_parties.setdefault(pair[1], doc.buyer)
+            fingerprints.append(pair)
+        else:
+            fingerprints.append(None)
         for ref, facts in _customer_facts(doc).items():
             known = wanted_customers.setdefault(ref, facts)
             known.name = facts.name or known.name
@@ -324,7 +329,7 @@ def _store(
     new_documents: list[dict[str, Any]] = []
     new_positions: list[dict[str, Any]] = []
     audit_rows: list[dict[str, Any]] = []
-    for found, body, content_hash in zip(accepted, bodies, hashes):
+    for found, body, content_hash, pair in zip(accepted, bodies, hashes, fingerprints):
         doc = found.document
         history = versions.setdefault((doc.kind, doc.number), [])
         same = next((v for v in history if v.content_hash == content_hash), None)
@@ -345,8 +350,8 @@ def _store(
                 "id": version.id, "org_id": org_id, "kind": doc.kind, "number": doc.number,
                 "version": version.version, "status": status.value,
                 "customer_id": customer_ids.get(ref) if ref else None,
-                "seller_party_id": party_ids.get(party_fingerprint(doc.seller)) if isinstance(doc, CommercialDocument) else None,
-                "buyer_party_id": party_ids.get(party_fingerprint(doc.buyer)) if isinstance(doc, CommercialDocument) else None,
+                "seller_party_id": party_ids[pair[0]] if pair else None,
+                "buyer_party_id": party_ids[pair[1]] if pair else None,
                 "document_date": document_date(doc),
                 "due_date": doc.due_date if isinstance(doc, CommercialDocument) else None,
                 "currency": doc.currency,

@@ -1,0 +1,183 @@
+"""Ingest benchmark: canonical JSON invoices (10 lines each) through the HTTP API in batches of 500.
+
+Baseline, measured in the same run: the same document rows (canonical JSON body and index columns)
+inserted with raw ``sqlite3.executemany`` under the same pragmas (WAL, synchronous=NORMAL).
+Also reports the same API run on PostgreSQL when reachable.
+
+    python bench/ingest.py [--invoices 20000] [--batch 500] [--pg-url URL | --no-pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from ledgerlink.demo import CUSTOMERS, SELLER
+from ledgerlink.domain.documents import Invoice, InvoiceLine, Totals, VatBreakdown
+from ledgerlink.formats import canonical
+
+CLI = [sys.executable, "-m", "ledgerlink.cli"]
+
+
+def make_invoices(count: int) -> list[dict]:
+    """``count`` valid invoices of 10 lines, distinct numbers, as canonical JSON objects."""
+    out = []
+    for n in range(count):
+        account, buyer = CUSTOMERS[n % len(CUSTOMERS)]
+        lines = tuple(
+            InvoiceLine(id=str(i + 1), quantity=Decimal(1 + (n + i) % 5), unit_code="C62",
+                        net_price=Decimal("12.50") + i, net_amount=(Decimal("12.50") + i) * (1 + (n + i) % 5),
+                        vat_category="S", vat_rate=Decimal("21"), name=f"Item {i + 1}")
+            for i in range(10)
+        )
+        net = sum((line.net_amount for line in lines), Decimal(0))
+        vat = (net * Decimal("0.21")).quantize(Decimal("0.01"))
+        invoice = Invoice(
+            number=f"B-{n:07d}", issue_date=dt.date(2026, 1, 1) + dt.timedelta(days=n % 300), currency="EUR",
+            due_date=dt.date(2026, 3, 1), seller=SELLER, buyer=buyer, customer_account=account, lines=lines,
+            vat_breakdown=(VatBreakdown(category="S", rate=Decimal("21"), taxable_amount=net, tax_amount=vat),),
+            totals=Totals(line_extension_amount=net, tax_exclusive_amount=net, tax_amount=vat,
+                          tax_inclusive_amount=net + vat, payable_amount=net + vat),
+            buyer_reference=f"PO-{n}",
+        )
+        out.append(canonical.to_obj(invoice))
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> str:
+    return subprocess.run([*CLI, *args], env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def bench_api(invoices: list[dict], batch: int, env: dict[str, str]) -> float:
+    """Seconds to ingest every invoice through a real `ledgerlink serve` process."""
+    run_cli(["db", "upgrade"], env)
+    org = run_cli(["org", "create", "bench"], env).splitlines()[-1]
+    key = run_cli(["key", "create", "--org", org, "--scope", "ingest"], env).splitlines()[-1]
+    port = free_port()
+    server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+            for _ in range(100):
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            bodies = [json.dumps({"documents": invoices[i:i + batch]}).encode()
+                      for i in range(0, len(invoices), batch)]
+            start = time.perf_counter()
+            for i, body in enumerate(bodies):
+                response = client.post("/v1/documents", content=body, headers={
+                    "Content-Type": "application/json", "Idempotency-Key": f"bench-{i}"})
+                if response.status_code != 201:
+                    raise SystemExit(f"ingest failed: {response.status_code} {response.text[:500]}")
+            return time.perf_counter() - start
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def bench_raw_sqlite(invoices: list[dict], batch: int, path: Path) -> float:
+    """Seconds to insert the same rows (body JSON + index columns) with sqlite3.executemany."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE documents (id TEXT PRIMARY KEY, org_id TEXT, kind TEXT, number TEXT, version INT, status TEXT,"
+        " document_date TEXT, due_date TEXT, currency TEXT, payable_amount TEXT, content_hash TEXT, body TEXT,"
+        " created_at TEXT, UNIQUE (org_id, kind, number, version))"
+    )
+    org = str(uuid.uuid4())
+    start = time.perf_counter()
+    for i in range(0, len(invoices), batch):
+        rows = []
+        for obj in invoices[i:i + batch]:
+            body = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+            rows.append((str(uuid.uuid4()), org, "invoice", obj["number"], 1, "received", obj["issue_date"],
+                         obj.get("due_date"), obj["currency"], obj["totals"]["payable_amount"],
+                         hashlib.sha256(body.encode()).hexdigest(), body, dt.datetime.now(dt.UTC).isoformat()))
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def pg_reachable(url: str) -> bool:
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invoices", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--pg-url", default=os.environ.get("LEDGERLINK_BENCH_PG_URL",
+                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
+
+    print(f"generating {args.invoices} invoices of 10 lines ...", flush=True)
+    invoices = make_invoices(args.invoices)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "LEDGERLINK_DATA_DIR": str(Path(tmp) / "data")}
+        env.pop("LEDGERLINK_DATABASE_URL", None)
+        raw = bench_raw_sqlite(invoices, args.batch, Path(tmp) / "raw.sqlite3")
+        api = bench_api(invoices, args.batch, env)
+    n = len(invoices)
+    print(f"raw sqlite3.executemany : {n / raw:10.0f} invoices/s  ({raw:.2f} s)")
+    print(f"ledgerlink API (SQLite) : {n / api:10.0f} invoices/s  ({api:.2f} s)")
+    print(f"ratio API/raw (SQLite)  : {api / raw:10.2f}x   (target <= 3x)")
+
+    if not args.no_pg and pg_reachable(args.pg_url):
+        name = f"ll_bench_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = admin.url.set(database=name).render_as_string(hide_password=False)
+            with tempfile.TemporaryDirectory() as tmp:
+                env = {**os.environ, "LEDGERLINK_DATA_DIR": tmp, "LEDGERLINK_DATABASE_URL": url}
+                pg = bench_api(invoices, args.batch, env)
+            print(f"ledgerlink API (PostgreSQL): {n / pg:7.0f} invoices/s  ({pg:.2f} s; {pg / raw:.2f}x raw SQLite)")
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        print("PostgreSQL: not reachable, skipped")
+
+
+if __name__ == "__main__":
+    main()
