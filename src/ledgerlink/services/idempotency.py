@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -25,7 +26,9 @@ from ledgerlink.store.database import Database, new_id, utcnow
 from ledgerlink.store.schema import idempotency_records
 
 RETENTION = dt.timedelta(hours=48)
-LOCK = dt.timedelta(seconds=120)
+LOCK = dt.timedelta(seconds=float(os.environ.get("LEDGERLINK_IDEMPOTENCY_LOCK_SECONDS", "60")))
+"""How long a claimed key refuses retries (409) before a retry may take over from a request that died.
+Taking over is safe: documents already stored by the dead request come back as duplicates."""
 MAX_KEY_LENGTH = 255
 
 
