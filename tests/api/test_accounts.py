@@ -48,8 +48,11 @@ def test_ledger_update_is_the_base_and_later_documents_add_to_it(api: Any) -> No
     after = api.get("/v1/customers/C1002/account").json()
     assert Decimal(after["balance"]) == position.balance + new.totals.payable_amount
 
-    # a credit note lowers the balance at once
-    credit = by_kind(CreditNote)[0].model_copy(update={"customer_account": "C1002", "number": "CN-X"})
+    # a credit note issued after the ledger date lowers the balance at once; one dated before it is covered
+    older = by_kind(CreditNote)[0].model_copy(update={"customer_account": "C1002", "number": "CN-OLD"})
+    assert older.issue_date <= update.as_of
+    api.post("/v1/documents", json=canonical.to_obj(older))
+    credit = older.model_copy(update={"number": "CN-X", "issue_date": update.as_of + dt.timedelta(days=1)})
     api.post("/v1/documents", json=canonical.to_obj(credit))
     final = api.get("/v1/customers/C1002/account").json()
     assert Decimal(final["balance"]) == position.balance + new.totals.payable_amount - credit.totals.payable_amount

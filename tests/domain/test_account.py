@@ -9,10 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledgerlink.demo import demo_documents
-from ledgerlink.domain.account import LedgerBase, ReceivedDocument, build_account
+from ledgerlink.domain.account import LedgerBase, build_account
 from ledgerlink.domain.documents import CreditNote, Invoice, OpenItem
 
-T0 = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 21)
 
 
@@ -25,17 +24,16 @@ def invoice(number: str, amount: str, due: dt.date | None) -> Invoice:
 def test_no_ledger_base_sums_documents_with_credit_notes_negative() -> None:
     inv = invoice("I1", "100.00", TODAY)
     credit = CreditNote(**{**invoice("C1", "30.00", None).model_dump(exclude={"kind", "type_code"})})
-    account = build_account(None, [ReceivedDocument(inv, T0), ReceivedDocument(credit, T0)], today=TODAY)
+    account = build_account(None, [inv, credit], today=TODAY)
     assert account.balance == Decimal("70.00")
     assert {i.document_number: i.outstanding_amount for i in account.open_items} == {
         "I1": Decimal("100.00"), "C1": Decimal("-30.00")}
     assert account.ageing["current"] == Decimal("70.00")
 
 
-def test_ledger_base_wins_for_documents_received_before_it() -> None:
+def test_ledger_base_covers_documents_issued_on_or_before_its_date() -> None:
     base = LedgerBase(
         as_of=dt.date(2026, 10, 31),
-        received_at=T0 + dt.timedelta(days=30),
         balance=Decimal("50"),
         credit_limit=Decimal("500"),
         open_items=(
@@ -48,15 +46,16 @@ def test_ledger_base_wins_for_documents_received_before_it() -> None:
             ),
         ),
     )
-    early = invoice("I0", "999.00", None)  # received before the ledger: already reflected (paid) there
-    known = invoice("I1", "100.00", None)  # in the ledger's open items: never counted twice
-    late = invoice("I2", "20.00", TODAY - dt.timedelta(days=40))
+    early = invoice("I0", "999.00", None)  # issued before the ledger date, not open there: paid
+    known = invoice("I1", "100.00", None).model_copy(update={"issue_date": dt.date(2026, 11, 5)})  # never twice
+    late = invoice("I2", "20.00", TODAY - dt.timedelta(days=40)).model_copy(
+        update={"issue_date": dt.date(2026, 11, 1)})
     account = build_account(
         base,
         [
-            ReceivedDocument(early, T0),
-            ReceivedDocument(known, T0 + dt.timedelta(days=31)),
-            ReceivedDocument(late, T0 + dt.timedelta(days=31)),
+            early,
+            known,
+            late,
         ],
         today=TODAY,
     )
@@ -78,7 +77,7 @@ def test_ledger_base_wins_for_documents_received_before_it() -> None:
 )
 def test_ageing_buckets_always_sum_to_the_balance(items: list[tuple[int, Decimal]]) -> None:
     docs = [
-        ReceivedDocument(invoice(f"N{i}", str(amount), TODAY - dt.timedelta(days=days)), T0)
+        invoice(f"N{i}", str(amount), TODAY - dt.timedelta(days=days))
         for i, (days, amount) in enumerate(items)
     ]
     account = build_account(None, docs, today=TODAY)

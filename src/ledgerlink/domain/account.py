@@ -2,10 +2,11 @@
 
 Rules:
 
-* The newest ledger update from the accounting system is the base: its balance and open items as of
-  its date are the truth for everything received before it.
-* Invoices and credit notes received after that update, and not already among its open items,
-  are added: an invoice adds its payable amount, a credit note subtracts its payable amount.
+* The newest ledger update from the accounting system is the base: its balance and open items are
+  the truth for every document issued on or before its ``as_of`` date (paid ones are simply absent).
+* Invoices and credit notes issued after ``as_of``, and not already among its open items, are added:
+  an invoice adds its payable amount, a credit note subtracts it. The order in which documents and
+  ledger updates arrive does not change the result.
 * Without any ledger update, every current invoice and credit note is an open item.
 * Ageing is by days past the due date on ``today`` (an item with no due date counts as current):
   ``current``, ``1-30``, ``31-60``, ``61-90``, ``90+``.
@@ -45,16 +46,9 @@ class LedgerBase:
     """The newest ledger position of the customer."""
 
     as_of: dt.date
-    received_at: dt.datetime
     balance: Decimal
     credit_limit: Decimal | None
     open_items: tuple[OpenItem, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedDocument:
-    document: Invoice | CreditNote
-    received_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +75,7 @@ def _overdue(due: dt.date | None, today: dt.date) -> int:
 
 def build_account(
     base: LedgerBase | None,
-    documents: list[ReceivedDocument],
+    documents: list[Invoice | CreditNote],
     *,
     today: dt.date,
     currency: str | None = None,
@@ -108,11 +102,10 @@ def build_account(
                     days_overdue=_overdue(item.due_date, today),
                 )
             )
-    for received in sorted(documents, key=lambda r: (r.document.issue_date, r.document.number)):
-        doc = received.document
+    for doc in sorted(documents, key=lambda d: (d.issue_date, d.number)):
         if doc.number in known_numbers:
             continue
-        if base is not None and received.received_at <= base.received_at:
+        if base is not None and doc.issue_date <= base.as_of:
             continue
         sign = Decimal("-1") if isinstance(doc, CreditNote) else Decimal("1")
         amount = sign * doc.totals.payable_amount

@@ -9,10 +9,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ledgerlink.domain.account import CustomerAccount, LedgerBase, ReceivedDocument, build_account
+from ledgerlink.domain.account import CustomerAccount, LedgerBase, build_account
 from ledgerlink.domain.documents import CreditNote, Invoice, OpenItem
 from ledgerlink.formats import canonical
-from ledgerlink.services.idempotency import as_utc
 from ledgerlink.store.schema import customers, documents, ledger_positions
 
 
@@ -35,14 +34,13 @@ def account_of(conn: Connection, org_id: str, customer_id: str, today: dt.date |
     if position is not None:
         base = LedgerBase(
             as_of=position.as_of,
-            received_at=as_utc(position.created_at),
             balance=Decimal(position.balance),
             credit_limit=Decimal(position.credit_limit) if position.credit_limit is not None else None,
             open_items=tuple(OpenItem.model_validate(item) for item in json.loads(position.open_items)),
         )
     d = documents.c
     rows = conn.execute(
-        sa.select(d.body, d.created_at).where(
+        sa.select(d.body).where(
             (d.org_id == org_id) & (d.customer_id == customer_id) & (d.status == "received")
             & d.kind.in_(("invoice", "credit_note"))
         )
@@ -51,6 +49,6 @@ def account_of(conn: Connection, org_id: str, customer_id: str, today: dt.date |
     for row in rows:
         doc = canonical.document_from_obj(canonical.loads(row.body))
         assert isinstance(doc, (Invoice, CreditNote))
-        received.append(ReceivedDocument(doc, as_utc(row.created_at)))
+        received.append(doc)
     return build_account(base, received, today=today or dt.date.today(),
                          currency=position.currency if position is not None else None)
