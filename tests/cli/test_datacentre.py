@@ -153,3 +153,15 @@ def test_up_with_demo_creates_org_key_and_documents_once(tmp_path: Path) -> None
         else:
             assert "16 duplicate" in output
     assert counts == [16, 16]
+
+
+def test_rules_lists_every_registered_rule() -> None:
+    import json
+
+    from ledgerlink.domain.rules import RULES
+
+    result = invoke("rules", "--json")
+    assert result.exit_code == 0
+    listed = [json.loads(line) for line in result.output.splitlines()]
+    assert {r["id"] for r in listed} == set(RULES)
+    assert "BR-CO-16" in invoke("rules", "--prefix", "BR-CO").output

@@ -16,3 +16,4 @@ from ledgerlink.cli import datacentre as _datacentre; _datacentre.register(app) 
 from ledgerlink.cli import collect as _collect; app.add_typer(_collect.app, name="collect")  # noqa: E402,E702
 from ledgerlink.cli import formats as _formats; _formats.register(app)  # noqa: E402,E702
 from ledgerlink.cli import export as _export; _export.register(app)  # noqa: E402,E702
+from ledgerlink.cli import rules as _rules; app.command("rules")(_rules.list_rules)  # noqa: E402,E702

@@ -1,0 +1,245 @@
+"""What the beancount and hledger targets share: a plain-text ledger file appended to, an index of it.
+
+The index (chart, lock date, posted keys, attached sha256 per key, line count) is read from the file once
+per target instance and kept current by our own writes. Before every read the file's (size, mtime) is
+compared with the index's; if another process wrote meanwhile, the index is read again — so ``exists``
+never re-parses per entry, yet never misses an entry another worker posted.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ledgerlink.export.ledger import AttachmentFile, Entry, PostingStatus
+from ledgerlink.export.targets._files import LedgerFile, plan_document, write_document
+from ledgerlink.export.targets._validate import AccountRule, validate_batch
+from ledgerlink.export.targets.base import (
+    LedgerAccount,
+    TargetMisconfigured,
+    TargetRejected,
+    TargetUnreachable,
+)
+
+
+@dataclass
+class Posted:
+    """An entry already in the ledger."""
+
+    external_id: str
+    date: date
+    document_account: str  # where its documents are filed (first debit posting's account)
+
+
+@dataclass
+class Index:
+    stamp: tuple[int, int]
+    lines: int
+    accounts: dict[str, LedgerAccount]
+    rules: dict[str, AccountRule]
+    lock: date | None
+    posted: dict[str, Posted] = field(default_factory=dict)
+    documents: dict[str, dict[str, str]] = field(default_factory=dict)  # key → sha256 → stored path
+    codes: dict[str, str] = field(default_factory=dict)  # code → account name
+
+    def __post_init__(self) -> None:
+        for account in self.accounts.values():
+            if account.code is not None:
+                self.codes.setdefault(account.code, account.name)
+
+
+@dataclass(frozen=True)
+class PlannedDocument:
+    file: AttachmentFile
+    path: Path  # absolute
+    reference: str  # as written in the ledger (relative to the ledger's folder when inside it)
+
+
+def document_account(entry: Entry) -> str:
+    """The account an entry's documents are filed under: its first debit posting, else its first posting."""
+    for posting in entry.postings:
+        if posting.amount > 0:
+            return posting.account
+    return entry.postings[0].account
+
+
+class TextLedgerTarget(ABC):
+    """A ledger file that entries are appended to (see module docstring)."""
+
+    kind = "text"
+
+    def __init__(self, path: Path, documents_dir: Path | None = None) -> None:
+        self.path = path
+        self.documents_dir = documents_dir if documents_dir is not None else path.parent / "documents"
+        self._file = LedgerFile(path)
+        self._name = path.name
+        self._index: Index | None = None
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def _read_index(self, text: str, stamp: tuple[int, int]) -> Index:
+        """Parse the ledger (raise ``TargetRejected`` if the ledger itself is broken)."""
+
+    def _current(self) -> Index:
+        """The index, re-read only when someone else changed the file since we last saw it."""
+        if not self.path.is_file():
+            raise TargetUnreachable(f"ledger file {self.path} does not exist")
+        if self._index is None or self._file.needs_recovery() or self._file.stamp() != self._index.stamp:
+            with self._file.locked():
+                self._index = self._load()
+        return self._index
+
+    def _load(self) -> Index:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TargetUnreachable(f"cannot read ledger file {self.path}: {exc}") from exc
+        return self._read_index(text, self._file.stamp())
+
+    def check(self) -> None:
+        if not self.path.parent.is_dir():
+            raise TargetUnreachable(f"folder {self.path.parent} does not exist")
+        if not os.access(self.path, os.R_OK | os.W_OK):
+            raise TargetUnreachable(f"ledger file {self.path} is missing or not readable and writable")
+        index = self._current()
+        if not index.accounts:
+            raise TargetMisconfigured(f"{self.path} declares no accounts; the chart is read from the ledger")
+        seen: dict[str, str] = {}
+        for account in index.accounts.values():
+            if account.code is None:
+                continue
+            if account.code in seen:
+                raise TargetMisconfigured(
+                    f"account code {account.code!r} is declared on both {seen[account.code]} and {account.name}")
+            seen[account.code] = account.name
+
+    def chart(self) -> list[LedgerAccount]:
+        return list(self._current().accounts.values())
+
+    def find_account(self, code_or_name: str) -> LedgerAccount | None:
+        index = self._current()
+        found = index.accounts.get(code_or_name)
+        if found is None and code_or_name in index.codes:
+            found = index.accounts[index.codes[code_or_name]]
+        return found
+
+    def lock_date(self) -> date | None:
+        return self._current().lock
+
+    def exists(self, key: str) -> str | None:
+        posted = self._current().posted.get(key)
+        return posted.external_id if posted else None
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def _entry_text(self, entry: Entry, status: PostingStatus, documents: Sequence[PlannedDocument]) -> str:
+        """One entry (and its documents' references) as ledger text: ``"\\n"`` then the entry's first line."""
+
+    @abstractmethod
+    def _external_id(self, entry: Entry, header_line: int) -> str:
+        """The id reported for an entry whose first line is ``header_line`` (1-based)."""
+
+    def _extra_checks(self, entries: Sequence[Entry], index: Index) -> None:
+        """Target-specific refusals (e.g. balance assertions) — nothing by default."""
+
+    def _reference(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.path.parent.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def _plan(self, account: str, day: date, files: Sequence[AttachmentFile], known: dict[str, str],
+              taken: dict[Path, str]) -> list[PlannedDocument]:
+        """Documents to store for one entry, skipping sha256 values already attached."""
+        if not files:
+            return []
+        folder = self.documents_dir.resolve().joinpath(*account.split(":"))
+        planned: list[PlannedDocument] = []
+        seen = set(known)
+        for file in files:
+            digest = file.sha256.lower()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            path = plan_document(folder, day.isoformat(), file.name, digest, taken)
+            planned.append(PlannedDocument(file, path, self._reference(path)))
+        return planned
+
+    def _batch(self, entries: Sequence[Entry], status: PostingStatus, index: Index
+               ) -> tuple[str, list[str | None], dict[str, tuple[Posted, list[PlannedDocument]]]]:
+        """Validate, then render the new entries: (text, ids (None = new), new index rows with documents)."""
+        fresh = [entry for entry in entries if entry.key not in index.posted]
+        validate_batch(fresh, index.rules, index.lock)
+        self._extra_checks(fresh, index)
+        prefix = "" if self._file.ends_with_newline() else "\n"
+        chunks = [prefix]
+        line = index.lines + prefix.count("\n")
+        taken: dict[Path, str] = {}
+        added: dict[str, tuple[Posted, list[PlannedDocument]]] = {}
+        for entry in fresh:
+            account = document_account(entry)
+            planned = self._plan(account, entry.date, entry.attachments, {}, taken)
+            text = self._entry_text(entry, status, planned)
+            header = line + 2  # every entry text starts with one blank line, then its first line
+            added[entry.key] = (Posted(self._external_id(entry, header), entry.date, account), planned)
+            chunks.append(text)
+            line += text.count("\n")
+        ids = [index.posted[e.key].external_id if e.key in index.posted else None for e in entries]
+        return "".join(chunks) if fresh else "", ids, added
+
+    def render(self, entries: Sequence[Entry], status: PostingStatus) -> str:
+        text, _, _ = self._batch(entries, status, self._current())
+        return text
+
+    def post(self, entries: Sequence[Entry], status: PostingStatus) -> list[str]:
+        self._current()
+        with self._file.locked():
+            index = self._index
+            if index is None or self._file.stamp() != index.stamp:
+                index = self._index = self._load()
+            text, ids, added = self._batch(entries, status, index)
+            for _, planned in added.values():
+                for document in planned:
+                    write_document(document.path, document.file.content)
+            self._file.append(text.encode("utf-8"))
+            for key, (posted, planned) in added.items():
+                index.posted[key] = posted
+                if planned:
+                    index.documents[key] = {d.file.sha256.lower(): d.reference for d in planned}
+            index.lines += text.count("\n")
+            index.stamp = self._file.stamp()
+        return [known if known is not None else added[e.key][0].external_id for e, known in zip(entries, ids)]
+
+    def attach(self, key: str, files: Sequence[AttachmentFile]) -> list[str]:
+        self._current()
+        with self._file.locked():
+            index = self._index
+            if index is None or self._file.stamp() != index.stamp:
+                index = self._index = self._load()
+            posted = index.posted.get(key)
+            if posted is None:
+                raise TargetRejected("no entry with this key in the ledger; post it before attaching", key=key)
+            for number, file in enumerate(files):
+                if not file.digest_matches():
+                    raise TargetRejected(f"sha256 {file.sha256} does not match the file's content", key=key,
+                                         path=f"files[{number}].sha256")
+            known = index.documents.setdefault(key, {})
+            planned = self._plan(posted.document_account, posted.date, files, known, {})
+            if planned:
+                for document in planned:
+                    write_document(document.path, document.file.content)
+                self._write_references(key, posted, planned, index)
+                known.update({d.file.sha256.lower(): d.reference for d in planned})
+                index.stamp = self._file.stamp()
+        return [known[file.sha256.lower()] for file in files]
+
+    @abstractmethod
+    def _write_references(self, key: str, posted: Posted, planned: Sequence[PlannedDocument],
+                          index: Index) -> None:
+        """Record new documents of an already posted entry in the ledger (caller holds the lock)."""
