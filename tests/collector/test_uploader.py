@@ -36,8 +36,12 @@ def test_classification_of_answers() -> None:
                "errors": [{"path": "totals.payable_amount", "rule": "BR-CO-16", "message": "mismatch"}]}
     refused = classify(_response(422, problem))
     assert isinstance(refused, Refused) and refused.errors[0]["rule"] == "BR-CO-16"
-    for status in (400, 401, 403, 404, 413, 415):
+    for status in (400, 404, 413, 415):
         assert isinstance(classify(_response(status, {"title": "no"})), Refused), status
+    for status in (401, 403):  # a key problem is the configuration's fault, not the file's: keep it queued
+        outcome = classify(_response(status, {"title": "no", "detail": "the API key is unknown or revoked"}))
+        assert isinstance(outcome, Transient), status
+        assert "refused the agent's API key" in outcome.reason and "revoked" in outcome.reason
     partly = classify(_response(201, {**RECEIPT, "rejected": [{"location": "row 3", "errors": []}]}))
     assert isinstance(partly, Refused) and partly.errors[0]["path"] == "row 3"
     assert isinstance(classify(_response(201, {"no": "receipt"})), Transient)

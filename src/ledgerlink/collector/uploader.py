@@ -6,8 +6,12 @@ Rules:
 * ``Idempotency-Key`` = SHA-256 of ``agent id`` + content SHA-256 (+ retry generation when a
   quarantined file is re-queued unchanged), so a re-send after a crash replays the same receipt.
 * 2xx with a receipt without errors → :class:`Accepted`. 2xx whose receipt names errors or rejected
-  documents, 422 and every other 4xx except 408/409/429 → :class:`Refused` (quarantine at once).
+  documents, 422 and every other 4xx except 401/403/408/409/429 → :class:`Refused` (quarantine at once).
   408/409/429, 5xx, timeouts and network errors → :class:`Transient` (retry with backoff).
+* 401/403 say the agent's key is wrong, revoked or lacks the ``ingest`` scope: a fault of the
+  configuration, not of the file. They are :class:`Transient` too, so that files stay queued (with
+  the reason in ``collect status``) and go out once the key is fixed, instead of every file landing
+  in quarantine.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import httpx
 from ledgerlink import __version__ as _version
 
 TRANSIENT_4XX = frozenset({408, 409, 429})
+KEY_REFUSED = frozenset({401, 403})
 USER_AGENT = f"ledgerlink-collector/{_version}"
 
 
@@ -143,6 +148,10 @@ def classify(response: httpx.Response) -> Outcome:
     if status >= 500 or status in TRANSIENT_4XX:
         return Transient(f"HTTP {status}", status, _retry_after(response))
     problem = payload if isinstance(payload, dict) else {}
+    if status in KEY_REFUSED:
+        return Transient(f"HTTP {status}: the data centre refused the agent's API key "
+                         f"({problem.get('detail') or response.reason_phrase}); files stay queued until it is fixed",
+                         status)
     return Refused(
         status,
         str(problem.get("title") or response.reason_phrase or f"HTTP {status}"),
