@@ -194,3 +194,40 @@ def test_listing_paginates_with_a_cursor_and_filters(api: Any) -> None:
     ranged = api.get("/v1/documents", params={"kind": "invoice", "from": "2026-09-07", "to": "2026-09-13"}).json()
     assert [d["number"] for d in ranged["documents"]] == ["INV-2026-1002", "INV-2026-1003"]
     assert api.get("/v1/documents", params={"cursor": "garbage!"}).status_code == 422
+
+
+def test_embedded_attachment_survives_json_and_ubl(api: Any) -> None:
+    import base64
+
+    pdf = b"%PDF-1.4\n\x00\xff\xfe binary \x80"
+    obj = invoice_obj(attachments=[{"id": "ATT-1", "filename": "timesheet.pdf", "mime_code": "application/pdf",
+                                    "content": base64.b64encode(pdf).decode()}])
+    doc_id = api.post("/v1/documents", json=obj).json()["documents"][0]["id"]
+    back = api.get(f"/v1/documents/{doc_id}").json()
+    assert base64.b64decode(back["attachments"][0]["content"]) == pdf
+    ubl = api.get(f"/v1/documents/{doc_id}", params={"format": "ubl"})
+    assert ubl.status_code == 200
+    assert base64.b64encode(pdf) in ubl.content
+    bad = invoice_obj(attachments=[{"id": "ATT-2", "content": "not base64!"}])
+    response = api.post("/v1/documents", json=bad)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "attachments[0].content"
+
+
+def test_document_in_every_format(api: Any) -> None:
+    doc_id = api.post("/v1/documents", json=invoice_obj()).json()["documents"][0]["id"]
+    ubl = api.get(f"/v1/documents/{doc_id}", params={"format": "ubl"})
+    assert ubl.headers["content-type"].startswith("application/xml") and b"<Invoice" in ubl.content
+    cii = api.get(f"/v1/documents/{doc_id}", params={"format": "cii"})
+    assert b"CrossIndustryInvoice" in cii.content
+    pdf = api.get(f"/v1/documents/{doc_id}", headers={"Accept": "application/pdf"})
+    assert pdf.content.startswith(b"%PDF")
+    xml = api.get(f"/v1/documents/{doc_id}", headers={"Accept": "application/xml"})
+    assert xml.content == ubl.content
+    assert api.get(f"/v1/documents/{doc_id}", params={"format": "docx"}).status_code == 422
+
+
+def test_statement_has_no_xml_form(api: Any) -> None:
+    statement = next(d for d in demo_documents() if d.kind == "statement")
+    doc_id = api.post("/v1/documents", json=canonical.to_obj(statement)).json()["documents"][0]["id"]
+    assert api.get(f"/v1/documents/{doc_id}", params={"format": "ubl"}).status_code == 406

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -30,7 +30,9 @@ FORMATS = ("ubl", "cii", "json", "facturx")
 EXTENSIONS = {"ubl": ".xml", "cii": ".xml", "json": ".json", "facturx": ".pdf"}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
-Profile = Annotated[Optional[str], typer.Option("--profile", "-p", help="CSV layout profile, e.g. sage50-audit-trail")]
+Profile = Annotated[
+    str | None, typer.Option("--profile", "-p", help="CSV layout profile, e.g. sage50-audit-trail")
+]
 
 
 def media_type_for(path: Path, data: bytes) -> str:
@@ -43,7 +45,8 @@ def media_type_for(path: Path, data: bytes) -> str:
     if head[:1] in (b"{", b"["):
         return "application/json"
     return {".pdf": "application/pdf", ".xml": "application/xml", ".json": "application/json"}.get(
-        path.suffix.lower(), "text/csv")
+        path.suffix.lower(), "text/csv"
+    )
 
 
 def read_file(path: Path, profile: str | None) -> ReadResult:
@@ -66,10 +69,14 @@ def rule_violations(doc: AnyDocument) -> list[Violation]:
 
 def format_line(file: str, v: Violation) -> str:
     """``FILE: RULE path: message (expected …, found …)``, with ``[warning]`` for warnings."""
-    detail = ", ".join(part for part in (
-        f"expected {v.expected}" if v.expected is not None else "",
-        f"found {v.found}" if v.found is not None else "",
-    ) if part)
+    detail = ", ".join(
+        part
+        for part in (
+            f"expected {v.expected}" if v.expected is not None else "",
+            f"found {v.found}" if v.found is not None else "",
+        )
+        if part
+    )
     text = f"{file}: {v.rule} {v.path or '/'}: {v.message}"
     if detail:
         text += f" ({detail})"
@@ -80,8 +87,13 @@ def format_line(file: str, v: Violation) -> str:
 
 def _report(items: list[tuple[str, Violation]], as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps([{"file": f, **v.as_dict(), "severity": v.severity.value} for f, v in items],
-                              ensure_ascii=False, indent=1))
+        typer.echo(
+            json.dumps(
+                [{"file": f, **v.as_dict(), "severity": v.severity.value} for f, v in items],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         for f, v in items:
             typer.echo(format_line(f, v), err=False)
@@ -92,7 +104,9 @@ def _has_error(items: list[tuple[str, Violation]]) -> bool:
 
 
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="UBL/CII XML, Factur-X PDF, canonical JSON or CSV files")],
+    files: Annotated[
+        list[Path], typer.Argument(help="UBL/CII XML, Factur-X PDF, canonical JSON or CSV files")
+    ],
     profile: Profile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the failures as a JSON array")] = False,
 ) -> None:
@@ -111,15 +125,21 @@ def validate(
 
 def convert(
     source: Annotated[Path, typer.Argument(metavar="IN", help="Input file")],
-    target: Annotated[Path, typer.Argument(metavar="OUT", help="Output file (a folder for several documents)")],
+    target: Annotated[
+        Path, typer.Argument(metavar="OUT", help="Output file (a folder for several documents)")
+    ],
     profile: Profile = None,
-    to: Annotated[Optional[str], typer.Option("--to", help="ubl, cii, json or facturx [default: from OUT's extension]")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="ubl, cii, json or facturx [default: from OUT's extension]")
+    ] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Write even when EN 16931 rules fail")] = False,
 ) -> None:
     """Convert a document file to UBL, CII, canonical JSON or a Factur-X PDF."""
     fmt = (to or _format_from_extension(target)).lower()
     if fmt not in FORMATS:
-        typer.echo(f"{target}: unknown output format {fmt!r} (expected one of {', '.join(FORMATS)})", err=True)
+        typer.echo(
+            f"{target}: unknown output format {fmt!r} (expected one of {', '.join(FORMATS)})", err=True
+        )
         raise typer.Exit(2)
     result = read_file(source, profile)
     items = [(str(source), v) for v in result.violations]

@@ -14,15 +14,33 @@ Rules of the model:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, TypeAlias, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 Amount: TypeAlias = Annotated[Decimal, Field(allow_inf_nan=False)]
 """A monetary amount in the document currency (two decimals by BR-DEC-*, but kept as given)."""
+
+def _bytes_from_base64(value: object) -> object:
+    """JSON carries binary content as standard base64 text; Python code passes bytes as they are."""
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError):
+            raise ValueError("expected standard base64 text") from None
+    return value
+
+
+Binary: TypeAlias = Annotated[
+    bytes,
+    BeforeValidator(_bytes_from_base64),
+    PlainSerializer(lambda b: base64.b64encode(b).decode("ascii"), return_type=str, when_used="json"),
+]
+"""Binary content: ``bytes`` in the model, base64 text in canonical JSON."""
 
 Quantity: TypeAlias = Annotated[Decimal, Field(allow_inf_nan=False)]
 Percent: TypeAlias = Annotated[Decimal, Field(allow_inf_nan=False)]
@@ -261,13 +279,11 @@ class Attachment(Model):
     uri: str | None = Field(default=None, description="BT-124 external location")
     filename: str | None = Field(default=None, description="BT-125-2")
     mime_code: str | None = Field(default=None, description="BT-125-1")
-    content: bytes | None = Field(default=None, description="BT-125 embedded object")
+    content: Binary | None = Field(default=None, description="BT-125 embedded object (base64 in JSON)")
 
 
 class CommercialDocument(Model):
     """Common content of invoices and credit notes (EN 16931)."""
-
-    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
     number: str = Field(description="BT-1 invoice number")
     issue_date: dt.date = Field(description="BT-2")

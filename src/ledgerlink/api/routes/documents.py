@@ -19,6 +19,7 @@ from ledgerlink.api.problems import PROBLEM_JSON, Problem, problem_body
 from ledgerlink.domain.documents import Document, DocumentKind
 from ledgerlink.formats import canonical, registry
 from ledgerlink.formats.base import UnsupportedMediaType
+from ledgerlink.formats.xml_common import WriteError
 from ledgerlink.observability import DOCUMENTS_RECEIVED, DOCUMENTS_REJECTED
 from ledgerlink.services import idempotency, ingest
 from ledgerlink.services.tenancy import Principal
@@ -256,8 +257,9 @@ def get_document(
         raise Problem(406, "Not acceptable", f"a {doc.kind} has no {fmt} form; ask for json")
     try:
         data = registry.write_bytes(doc, fmt)
-    except ImportError:
-        raise Problem(406, "Not acceptable", f"the {fmt} writer is not available in this build") from None
+    except WriteError as exc:
+        raise Problem(422, "Cannot be written", f"this document cannot be expressed in {fmt}",
+                      [v.as_dict() for v in exc.violations]) from None
     return Response(data, media_type=registry.WRITE_MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'inline; filename="{row.number}.{"pdf" if fmt == "facturx" else "xml"}"'})
 
