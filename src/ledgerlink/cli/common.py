@@ -14,7 +14,6 @@ from rich.console import Console
 
 from ledgerlink.settings import Settings
 from ledgerlink.store.database import Database
-from ledgerlink.store.migrate import current, heads
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,6 +39,8 @@ def settings_from(data_dir: Path | None, database_url: str | None) -> Settings:
 
 def open_store(data_dir: Path | None, database_url: str | None, *, migrate: bool | None = None) -> Database:
     """Open the store; the embedded one is migrated on open, PostgreSQL must be current (``db upgrade``)."""
+    from ledgerlink.store.migrate import current, heads  # alembic loads only for commands that need it
+
     settings = settings_from(data_dir, database_url)
     db = Database.from_url(settings.resolved_database_url)
     if migrate if migrate is not None else settings.is_embedded:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-import uvicorn
 from rich.panel import Panel
 from rich.progress import Progress
 
@@ -30,7 +29,9 @@ TlsKey = Annotated[Optional[Path], typer.Option("--tls-key", help="PEM private k
 
 
 def _uvicorn_config(app: Any, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
-                    **extra: Any) -> uvicorn.Config:
+                    **extra: Any) -> Any:
+    import uvicorn
+
     if bool(tls_cert) != bool(tls_key):
         raise fail("--tls-cert and --tls-key go together")
     return uvicorn.Config(
@@ -60,12 +61,18 @@ def serve(
             os.environ["LEDGERLINK_DATABASE_URL"] = settings.database_url
         config = _uvicorn_config("ledgerlink.api.asgi:create_app_from_env", host, port, tls_cert, tls_key,
                                  factory=True, workers=workers)
-        uvicorn.Server(config).run()
+        _run(config)
         return
     from ledgerlink.api.app import create_app
 
     app = create_app(settings, db)
-    uvicorn.Server(_uvicorn_config(app, host, port, tls_cert, tls_key)).run()
+    _run(_uvicorn_config(app, host, port, tls_cert, tls_key))
+
+
+def _run(config: Any) -> None:
+    import uvicorn
+
+    uvicorn.Server(config).run()
 
 
 def _default_key(db: Database, data_dir: Path) -> tuple[str, str | None]:
@@ -135,7 +142,7 @@ def up(
 
     app = create_app(settings, db)
     try:
-        uvicorn.Server(_uvicorn_config(app, host, port, tls_cert, tls_key)).run()
+        _run(_uvicorn_config(app, host, port, tls_cert, tls_key))
     finally:
         stop.set()
         if worker is not None:
