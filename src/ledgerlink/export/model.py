@@ -1,0 +1,444 @@
+"""The export side's vocabulary: items, jobs, statuses, failure reason types, API schemas.
+
+Rules:
+
+* Money is ``Decimal`` and travels as a decimal *string* in JSON (``"12.50"``), never a float.
+* Amounts are signed from the organisation's point of view: positive = money spent (the lines are
+  debited), negative = money coming back (refunds, chargebacks, cashback; the lines are credited).
+* ``line_amount`` is what the line costs including VAT for ``inclusive`` tax, and the net amount for
+  ``exclusive`` and ``reverse`` tax (the VAT is added on top, or self-assessed). The lines' paid
+  amounts (gross for inclusive/no tax, net + VAT for exclusive, net for reverse charge) must add up to
+  the item's ``amount``; a submission that does not is refused with the path of the offending field.
+* Field names are snake_case; unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer, model_validator
+
+
+def _no_float(value: Any) -> Any:
+    """Money travels as a decimal string; a JSON float may already have lost digits, so it is refused."""
+    if isinstance(value, float):
+        raise ValueError(f"money must be a decimal string such as \"{value}\", not a JSON number")
+    return value
+
+
+MoneyValue = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=20, decimal_places=6)]
+Rate = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, le=100)]
+CENT = Decimal("0.01")
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_JOB_STATUSES
+
+
+FINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.FAILED})
+
+
+class ItemStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    SUCCESSFUL = "successful"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+
+
+OPEN_ITEM_STATUSES = frozenset({ItemStatus.PENDING, ItemStatus.IN_PROGRESS})
+
+
+class JobEventType(StrEnum):
+    STARTED = "started"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+
+
+class JobFailureReasonType(StrEnum):
+    """Why a whole job failed (the remaining items are then ``abandoned``)."""
+
+    INVALID_CONFIGURATION = "invalid_configuration"
+    MISSING_CONFIGURATION = "missing_configuration"
+    ACCOUNTING_SYSTEM_UNREACHABLE = "accounting_system_unreachable"
+    ACCOUNTING_SYSTEM_VALIDATION_FAILURE = "accounting_system_validation_failure"
+    JOB_EXPIRED = "job_expired"
+    CANCELED_BY_USER = "canceled_by_user"
+    UNEXPECTED_FAILURE = "unexpected_failure"
+
+
+class ItemFailureReasonType(StrEnum):
+    """Why one item failed; the other items of the job go on."""
+
+    ACCOUNT_UNKNOWN = "account_unknown"
+    TAX_CODE_UNKNOWN = "tax_code_unknown"
+    TAG_UNKNOWN = "tag_unknown"
+    VENDOR_UNKNOWN = "vendor_unknown"
+    CURRENCY_UNSUPPORTED = "currency_unsupported"
+    CLOSED_PERIOD = "closed_period"
+    RECEIPT_DOWNLOAD_FAILURE = "receipt_download_failure"
+    RECEIPT_FILE_SIZE = "receipt_file_size"
+    RECEIPT_FILE_TYPE = "receipt_file_type"
+    ACCOUNTING_SYSTEM_VALIDATION_FAILURE = "accounting_system_validation_failure"
+    UNEXPECTED_FAILURE = "unexpected_failure"
+
+
+class ItemType(StrEnum):
+    CARD_PURCHASE = "card_purchase"
+    CARD_INVOICE = "card_invoice"
+    INVOICE = "invoice"
+    INVOICE_PAYMENT = "invoice_payment"
+    REFUND = "refund"
+    CHARGEBACK = "chargeback"
+    CASHBACK = "cashback"
+    FEE = "fee"
+    REIMBURSEMENT = "reimbursement"
+    PER_DIEM = "per_diem"
+    MILEAGE = "mileage"
+    WALLET_TOPUP = "wallet_topup"
+    WALLET_WITHDRAWAL = "wallet_withdrawal"
+    BALANCE_AMENDMENT = "balance_amendment"
+
+
+class BookkeepingMethod(StrEnum):
+    JOURNAL = "journal"
+    ACCOUNTS_PAYABLE = "accounts_payable"
+    NONE = "none"
+
+
+class TaxType(StrEnum):
+    INCLUSIVE = "inclusive"
+    EXCLUSIVE = "exclusive"
+    REVERSE = "reverse"
+
+
+# --------------------------------------------------------------------------- items
+
+
+class Schema(BaseModel):
+    """Base of every export schema: snake_case, unknown fields refused, decimals as strings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Money(Schema):
+    value: MoneyValue
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @field_serializer("value")
+    def _value_as_string(self, value: Decimal) -> str:
+        return str(value)
+
+
+class ServicePeriod(Schema):
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ServicePeriod":
+        if self.to < self.from_:
+            raise ValueError("service_period.to is before service_period.from")
+        return self
+
+
+class LineAccount(Schema):
+    code: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "LineAccount":
+        if not (self.code or self.name):
+            raise ValueError("account needs a code or a name")
+        return self
+
+
+class Tax(Schema):
+    code: str = Field(min_length=1)
+    rate: Rate | None = None
+    type: TaxType
+    amount: MoneyValue | None = None
+
+    @model_validator(mode="after")
+    def _rate_or_amount(self) -> "Tax":
+        if self.rate is None and self.amount is None:
+            raise ValueError("tax needs a rate or an amount")
+        return self
+
+
+class Tag(Schema):
+    group_code: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+
+
+class Line(Schema):
+    line_amount: MoneyValue
+    net_amount: MoneyValue | None = None
+    account: LineAccount
+    tax: Tax | None = None
+    tags: tuple[Tag, ...] = ()
+    note: str | None = None
+
+
+class Bookkeeping(Schema):
+    method: BookkeepingMethod | None = None
+
+
+class Supplier(Schema):
+    code: str | None = None
+    name: str | None = None
+    country: str | None = None
+    tax_id: str | None = None
+
+
+class Vendor(Schema):
+    code: str | None = None
+    external_id: str | None = None
+
+
+class FileRef(Schema):
+    """A receipt: by ``id`` (resolved through the integration's ``attachments.url_template``), by
+    ``url``, or carried in the item as ``content_base64``."""
+
+    id: str | None = None
+    url: str | None = None
+    type: str | None = None
+    size: int | None = Field(default=None, ge=0)
+    name: str | None = None
+    content_base64: str | None = None
+
+    @model_validator(mode="after")
+    def _locatable(self) -> "FileRef":
+        if not (self.id or self.url or self.content_base64):
+            raise ValueError("a file needs an id, a url or content_base64")
+        return self
+
+    @property
+    def ref(self) -> str:
+        """A stable reference of this file within its item (cache key)."""
+        return self.id or self.url or f"inline:{self.name or 'file'}"
+
+
+class InvoiceInformation(Schema):
+    invoice_number: str | None = None
+    invoice_date: dt.date | None = None
+    due_date: dt.date | None = None
+    paid: bool | None = None
+    payment_date: dt.date | None = None
+
+
+class AdditionalInformation(Schema):
+    reconciliation_id: str | None = None
+    attendees: tuple[str, ...] = ()
+    invoice_information: InvoiceInformation | None = None
+
+
+class ExportItem(Schema):
+    """One accounting entry to export (what ``POST /v1/export-items`` takes)."""
+
+    id: str = Field(min_length=1, max_length=200)
+    type: ItemType
+    date: dt.date
+    note: str | None = None
+    service_period: ServicePeriod | None = None
+    amount: Money
+    wallet_amount: Money | None = None
+    lines: tuple[Line, ...] = ()
+    contra_account: str | None = None
+    bookkeeping: Bookkeeping | None = None
+    supplier: Supplier | None = None
+    vendor: Vendor | None = None
+    files: tuple[FileRef, ...] = ()
+    additional_information: AdditionalInformation | None = None
+
+    @model_validator(mode="after")
+    def _lines_add_up(self) -> "ExportItem":
+        if self.type in NO_LINE_TYPES or not self.lines:
+            if not self.lines and self.type not in NO_LINE_TYPES:
+                raise ValueError(f"an item of type {self.type.value} needs at least one line")
+            return self
+        total = sum((paid_amount(line) for line in self.lines), Decimal(0))
+        if total != self.amount.value:
+            raise ValueError(
+                f"lines add up to {total} (paid amounts) but amount.value is {self.amount.value}"
+            )
+        return self
+
+
+NO_LINE_TYPES = frozenset(
+    {ItemType.INVOICE_PAYMENT, ItemType.WALLET_TOPUP, ItemType.WALLET_WITHDRAWAL, ItemType.BALANCE_AMENDMENT}
+)
+
+
+def vat_amount(line: Line) -> Decimal:
+    """The line's VAT: the given ``tax.amount``, else computed from the rate and rounded half-up to cents.
+
+    inclusive: ``line_amount × rate / (100 + rate)``; exclusive and reverse: ``line_amount × rate / 100``.
+    """
+    from decimal import ROUND_HALF_UP
+
+    tax = line.tax
+    if tax is None:
+        return Decimal(0)
+    if tax.amount is not None:
+        return tax.amount
+    assert tax.rate is not None
+    if tax.type is TaxType.INCLUSIVE:
+        raw = line.line_amount * tax.rate / (Decimal(100) + tax.rate)
+    else:
+        raw = line.line_amount * tax.rate / Decimal(100)
+    return raw.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def paid_amount(line: Line) -> Decimal:
+    """What the line takes out of the paying account: gross for inclusive/no tax, net + VAT for
+    exclusive, net for reverse charge (the VAT is self-assessed, not paid to the supplier)."""
+    if line.tax is not None and line.tax.type is TaxType.EXCLUSIVE:
+        return line.line_amount + vat_amount(line)
+    return line.line_amount
+
+
+class ItemsSubmission(Schema):
+    items: tuple[ExportItem, ...] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "ItemsSubmission":
+        seen: set[str] = set()
+        for number, item in enumerate(self.items):
+            if item.id in seen:
+                raise ValueError(f"items[{number}].id: item {item.id!r} appears twice in one submission")
+            seen.add(item.id)
+        return self
+
+
+class SubmittedItem(Schema):
+    id: str
+    status: str  # "accepted" | "already_exported" | "in_job"
+
+
+class ItemsSubmissionResult(Schema):
+    items: tuple[SubmittedItem, ...]
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+class JobCreate(Schema):
+    integration: str | None = None
+    item_ids: tuple[str, ...] | None = Field(default=None, max_length=10000)
+
+
+class Job(Schema):
+    id: str
+    integration: str
+    status: JobStatus
+    failure_reason: str | None = None
+    failure_reason_type: JobFailureReasonType | None = None
+    item_count: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+class JobList(Schema):
+    jobs: tuple[Job, ...]
+
+
+class JobItem(Schema):
+    id: str
+    status: ItemStatus
+    external_id: str | None = None
+    failure_reason: str | None = None
+    failure_reason_type: ItemFailureReasonType | None = None
+    exported_at: dt.datetime | None = None
+
+
+class JobItemList(Schema):
+    items: tuple[JobItem, ...]
+
+
+class ItemResult(Schema):
+    """One item's result reported by an integration (``PUT /v1/export-jobs/{id}/items``)."""
+
+    id: str
+    status: ItemStatus
+    external_id: str | None = None
+    failure_reason: str | None = None
+    failure_reason_type: ItemFailureReasonType | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ItemResult":
+        if self.status not in (ItemStatus.SUCCESSFUL, ItemStatus.FAILED):
+            raise ValueError("status must be successful or failed")
+        if self.status is ItemStatus.FAILED and self.failure_reason_type is None:
+            raise ValueError("a failed item needs failure_reason_type")
+        if self.status is ItemStatus.SUCCESSFUL and self.failure_reason_type is not None:
+            raise ValueError("a successful item has no failure_reason_type")
+        return self
+
+
+class ItemResults(Schema):
+    items: tuple[ItemResult, ...] = Field(min_length=1, max_length=100)
+
+
+class JobEventCreate(Schema):
+    job_id: str
+    type: JobEventType
+    failure_reason: str | None = None
+    failure_reason_type: JobFailureReasonType | None = None
+
+    @model_validator(mode="after")
+    def _reason_for_failure(self) -> "JobEventCreate":
+        if self.type is JobEventType.FAILED and self.failure_reason_type is None:
+            raise ValueError("a failed event needs failure_reason_type")
+        if self.type is not JobEventType.FAILED and self.failure_reason_type is not None:
+            raise ValueError("only a failed event carries failure_reason_type")
+        return self
+
+
+class JobEvent(Schema):
+    id: int
+    job_id: str
+    type: JobEventType
+    failure_reason: str | None = None
+    failure_reason_type: JobFailureReasonType | None = None
+    actor: str
+    created_at: dt.datetime
+
+
+class PreviewEntry(Schema):
+    key: str
+    item_id: str
+    kind: str
+    date: dt.date
+    description: str
+    postings: tuple[dict[str, Any], ...]
+    balances: dict[str, str]
+
+
+class PreviewItem(Schema):
+    id: str
+    status: str  # "ok" | "failed" | "already_posted"
+    failure_reason: str | None = None
+    failure_reason_type: ItemFailureReasonType | None = None
+    entries: tuple[PreviewEntry, ...] = ()
+
+
+class Preview(Schema):
+    job_id: str
+    integration: str
+    target: str
+    posting_status: str
+    items: tuple[PreviewItem, ...]
+    text: str

@@ -1,0 +1,725 @@
+"""The twelve stages of an export job, one function each, in the order they run.
+
+1. :func:`detect_and_claim`          2. :func:`validate_pre_export`     3. :func:`fetch_item_data`
+4. :func:`resolve_bookkeeping_method` 5. :func:`map_accounts`           6. :func:`map_data`
+7. :func:`fetch_attachments`          8. :func:`apply_accounting_period` 9. :func:`resolve_posting_status`
+10. :func:`create_entries`            11. :func:`update_item_status`     12. :func:`update_job_status`
+
+Stages 4–11 run per item; an item that fails raises :class:`ItemFailed` (its reason type and a
+message), is recorded at once and the next item goes on. Stage 2 (or a target that becomes
+unreachable) raises :class:`JobFailed`, which ends the job ``failed`` with the open items abandoned.
+The mapping rules are documented in ``docs/export.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+import httpx
+import sqlalchemy as sa
+
+from ledgerlink.export import repository
+from ledgerlink.export.attachments import AttachmentFailure, fetch_file
+from ledgerlink.export.claims import DEFAULT_LEASE, Claim, claim_next, release
+from ledgerlink.export.config import ClosedPeriodStrategy, ConfigInvalid, IntegrationConfig
+from ledgerlink.export.ledger import (
+    DESCRIPTION_SEPARATOR,
+    AttachmentFile,
+    Entry,
+    EntryKind,
+    Posting,
+    PostingStatus,
+)
+from ledgerlink.export.model import (
+    CENT,
+    BookkeepingMethod,
+    ExportItem,
+    ItemFailureReasonType,
+    ItemStatus,
+    ItemType,
+    JobEventType,
+    JobFailureReasonType,
+    JobStatus,
+    Line,
+    OPEN_ITEM_STATUSES,
+    TaxType,
+    vat_amount,
+)
+from ledgerlink.export.tables import export_attachments
+from ledgerlink.export.targets.base import (
+    LedgerAccount,
+    Target,
+    TargetError,
+    TargetMisconfigured,
+    TargetUnreachable,
+)
+from ledgerlink.store.audit import record, record_many
+from ledgerlink.store.database import Database, utcnow
+
+STAGES = (
+    "detect_and_claim",
+    "validate_pre_export",
+    "fetch_item_data",
+    "resolve_bookkeeping_method",
+    "map_accounts",
+    "map_data",
+    "fetch_attachments",
+    "apply_accounting_period",
+    "resolve_posting_status",
+    "create_entries",
+    "update_item_status",
+    "update_job_status",
+)
+
+METHOD_BY_TYPE: dict[ItemType, BookkeepingMethod] = {
+    ItemType.CARD_PURCHASE: BookkeepingMethod.JOURNAL,
+    ItemType.CARD_INVOICE: BookkeepingMethod.JOURNAL,
+    ItemType.REFUND: BookkeepingMethod.JOURNAL,
+    ItemType.CHARGEBACK: BookkeepingMethod.JOURNAL,
+    ItemType.CASHBACK: BookkeepingMethod.JOURNAL,
+    ItemType.FEE: BookkeepingMethod.JOURNAL,
+    ItemType.REIMBURSEMENT: BookkeepingMethod.JOURNAL,
+    ItemType.PER_DIEM: BookkeepingMethod.JOURNAL,
+    ItemType.MILEAGE: BookkeepingMethod.JOURNAL,
+    ItemType.INVOICE: BookkeepingMethod.ACCOUNTS_PAYABLE,
+    ItemType.INVOICE_PAYMENT: BookkeepingMethod.ACCOUNTS_PAYABLE,
+    ItemType.WALLET_TOPUP: BookkeepingMethod.NONE,
+    ItemType.WALLET_WITHDRAWAL: BookkeepingMethod.NONE,
+    ItemType.BALANCE_AMENDMENT: BookkeepingMethod.NONE,
+}
+"""The bookkeeping method of an item that does not state one (the table in docs/export.md)."""
+
+OUT_OF_POCKET_TYPES = frozenset({ItemType.REIMBURSEMENT, ItemType.PER_DIEM, ItemType.MILEAGE})
+WALLET_MOVEMENT_TYPES = frozenset({ItemType.WALLET_TOPUP, ItemType.WALLET_WITHDRAWAL, ItemType.BALANCE_AMENDMENT})
+PAID_ON_PURCHASE = frozenset(set(ItemType) - {ItemType.INVOICE})
+
+
+class ItemFailed(Exception):
+    def __init__(self, reason_type: ItemFailureReasonType, message: str):
+        super().__init__(message)
+        self.reason_type = reason_type
+        self.message = message
+
+
+class JobFailed(Exception):
+    def __init__(self, reason_type: JobFailureReasonType, message: str):
+        super().__init__(message)
+        self.reason_type = reason_type
+        self.message = message
+
+
+@dataclass
+class ExportRun:
+    """One job being processed (or previewed when ``dry_run``)."""
+
+    db: Database
+    org_id: str
+    job_id: str
+    integration: str
+    claim: Claim | None
+    dry_run: bool = False
+    actor: str = "worker"
+    config: IntegrationConfig | None = None
+    target: Target | None = None
+    target_lock: dt.date | None = None
+    http: httpx.Client | None = None
+    open_target: object = None  # override for tests: a callable like targets.open_target
+    account_cache: dict[str, LedgerAccount | None] = field(default_factory=dict)
+    """Chart look-ups of the current batch (cleared per batch, so ledger edits between batches are seen)."""
+
+
+@dataclass
+class MappedLine:
+    line: Line
+    path: str
+    account: str
+    vat_input: str | None = None
+    vat_output: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class ItemWork:
+    """What the per-item stages know about one item so far."""
+
+    item: ExportItem
+    stages: list[str] = field(default_factory=list)
+    method: BookkeepingMethod | None = None
+    lines: list[MappedLine] = field(default_factory=list)
+    source_account: str | None = None
+    payable_account: str | None = None
+    counter_account: str | None = None
+    entries: list[Entry] = field(default_factory=list)
+    attachments: list[AttachmentFile] = field(default_factory=list)
+    posting_status: PostingStatus = PostingStatus.DRAFT
+    external_ids: list[str] = field(default_factory=list)
+    already_posted: bool = False
+    failure: ItemFailed | None = None
+
+
+# --------------------------------------------------------------------------- 1
+
+
+def detect_and_claim(db: Database, *, worker_id: str, lease: dt.timedelta = DEFAULT_LEASE,
+                     integration: str | None = None) -> Claim | None:
+    """Stage 1: claim the oldest eligible job of an organisation (at most one in progress per organisation)."""
+    return claim_next(db, worker_id=worker_id, lease=lease, integration=integration)
+
+
+# --------------------------------------------------------------------------- 2
+
+
+def validate_pre_export(run: ExportRun) -> None:
+    """Stage 2: the integration's configuration is complete and its target reachable, else the job fails."""
+    with run.db.read() as conn:
+        try:
+            run.config = repository.get_integration(conn, run.org_id, run.integration)
+        except ConfigInvalid as exc:
+            raise JobFailed(JobFailureReasonType.INVALID_CONFIGURATION, str(exc)) from None
+    if run.config is None:
+        raise JobFailed(JobFailureReasonType.MISSING_CONFIGURATION,
+                        f"the organisation has no integration named {run.integration!r}")
+    opener = run.open_target
+    if opener is None:
+        from ledgerlink.export.targets import open_target as opener
+    try:
+        run.target = opener(run.config.target.model_dump(mode="json"))  # type: ignore[operator]
+        run.target.check()
+        run.target_lock = run.target.lock_date()
+    except TargetMisconfigured as exc:
+        raise JobFailed(JobFailureReasonType.INVALID_CONFIGURATION, f"target: {exc}") from None
+    except TargetUnreachable as exc:
+        raise JobFailed(JobFailureReasonType.ACCOUNTING_SYSTEM_UNREACHABLE, f"target: {exc}") from None
+    except TargetError as exc:
+        raise JobFailed(JobFailureReasonType(exc.reason_type)
+                        if exc.reason_type in JobFailureReasonType.__members__.values()
+                        else JobFailureReasonType.INVALID_CONFIGURATION, f"target: {exc}") from None
+
+
+# --------------------------------------------------------------------------- 3
+
+
+def fetch_item_data(run: ExportRun) -> list[ItemWork]:
+    """Stage 3: the job's items still ``pending``/``in_progress`` (never those with a result), in job order."""
+    with run.db.read() as conn:
+        open_items = repository.job_items(conn, run.org_id, run.job_id, OPEN_ITEM_STATUSES)
+        loaded = repository.load_items(conn, run.org_id, [i.id for i in open_items])
+    missing = [i.id for i in open_items if i.id not in loaded]
+    if missing:
+        raise JobFailed(JobFailureReasonType.UNEXPECTED_FAILURE, f"items vanished from the store: {missing[:5]}")
+    return [ItemWork(loaded[i.id]) for i in open_items]
+
+
+# --------------------------------------------------------------------------- 4
+
+
+def resolve_bookkeeping_method(run: ExportRun, work: ItemWork) -> None:
+    """Stage 4: the item's stated method, else the one derived from its type (:data:`METHOD_BY_TYPE`)."""
+    stated = work.item.bookkeeping.method if work.item.bookkeeping else None
+    work.method = stated or METHOD_BY_TYPE[work.item.type]
+
+
+# --------------------------------------------------------------------------- 5
+
+
+def map_accounts(run: ExportRun, work: ItemWork) -> None:
+    """Stage 5: every account of the item resolved against the target's own chart.
+
+    Debits: each line's account (by code, else by name). Credit (the paying side): the item's
+    ``contra_account``, else ``out_of_pocket`` for reimbursements/per diem/mileage, ``contra`` for
+    wallet movements, ``wallet`` otherwise. Accounts payable: the vendor's account (``vendor.code``,
+    then ``supplier.code``), else ``fallback_payable``; none of them → ``vendor_unknown``.
+    VAT: the configured input/output account of the line's tax code (``tax_code_unknown`` if absent).
+    Tags: each tag group must be configured under ``dimensions`` (and the value listed, when the
+    dimension lists its values), else ``tag_unknown``.
+    """
+    assert run.config is not None and run.target is not None
+    item, accounts = work.item, run.config.accounts
+    work.lines = []
+    for number, line in enumerate(item.lines):
+        path = f"lines[{number}]"
+        account = _line_account(run, line, path)
+        mapped = MappedLine(line, path, account)
+        if line.tax is not None and vat_amount(line) != 0:
+            vat = accounts.vat.get(line.tax.code)
+            if vat is None:
+                raise ItemFailed(ItemFailureReasonType.TAX_CODE_UNKNOWN,
+                                 f"{path}.tax.code: tax code {line.tax.code!r} has no VAT accounts in the "
+                                 f"integration (accounts.vat); known: {', '.join(accounts.vat) or 'none'}")
+            if not vat.input:
+                raise ItemFailed(ItemFailureReasonType.TAX_CODE_UNKNOWN,
+                                 f"{path}.tax.code: tax code {line.tax.code!r} has no input VAT account")
+            mapped.vat_input = _resolve(run, vat.input, f"accounts.vat.{line.tax.code}.input")
+            if line.tax.type is TaxType.REVERSE:
+                if not vat.output:
+                    raise ItemFailed(ItemFailureReasonType.TAX_CODE_UNKNOWN,
+                                     f"{path}.tax.code: reverse charge needs an output VAT account for "
+                                     f"tax code {line.tax.code!r}")
+                mapped.vat_output = _resolve(run, vat.output, f"accounts.vat.{line.tax.code}.output")
+        mapped.tags = _tags(run, line, path)
+        work.lines.append(mapped)
+    if item.type in WALLET_MOVEMENT_TYPES:
+        work.source_account = _configured(run, "wallet")
+        if not item.lines and item.contra_account:
+            work.counter_account = _resolve(run, item.contra_account, "contra_account")
+    elif item.contra_account:
+        work.source_account = _resolve(run, item.contra_account, "contra_account")
+    elif item.type in OUT_OF_POCKET_TYPES:
+        work.source_account = _configured(run, "out_of_pocket")
+    else:
+        work.source_account = _configured(run, "wallet")
+    if work.method is BookkeepingMethod.ACCOUNTS_PAYABLE:
+        work.payable_account = _payable(run, item)
+    elif not item.lines and work.counter_account is None:
+        work.counter_account = _configured(run, "contra")
+
+
+def _find(run: ExportRun, code_or_name: str) -> LedgerAccount | None:
+    assert run.target is not None
+    if code_or_name not in run.account_cache:
+        run.account_cache[code_or_name] = run.target.find_account(code_or_name)
+    return run.account_cache[code_or_name]
+
+
+def _line_account(run: ExportRun, line: Line, path: str) -> str:
+    assert run.target is not None
+    for value in (line.account.code, line.account.name):
+        if value:
+            found = _find(run, value)
+            if found is not None:
+                return found.name
+    raise ItemFailed(ItemFailureReasonType.ACCOUNT_UNKNOWN,
+                     f"{path}.account: no account with code {line.account.code!r} or name "
+                     f"{line.account.name!r} in the {run.target.kind} chart")
+
+
+def _resolve(run: ExportRun, code_or_name: str, path: str) -> str:
+    assert run.target is not None
+    found = _find(run, code_or_name)
+    if found is None:
+        raise ItemFailed(ItemFailureReasonType.ACCOUNT_UNKNOWN,
+                         f"{path}: no account {code_or_name!r} in the {run.target.kind} chart")
+    return found.name
+
+
+def _configured(run: ExportRun, name: str) -> str:
+    assert run.config is not None
+    value = getattr(run.config.accounts, name)
+    if value is None:
+        raise ItemFailed(ItemFailureReasonType.ACCOUNT_UNKNOWN,
+                         f"accounts.{name}: not configured in integration {run.integration!r}")
+    return _resolve(run, value, f"accounts.{name}")
+
+
+def _payable(run: ExportRun, item: ExportItem) -> str:
+    assert run.target is not None and run.config is not None
+    for code in (item.vendor.code if item.vendor else None, item.supplier.code if item.supplier else None):
+        if code:
+            found = _find(run, code)
+            if found is not None:
+                return found.name
+    if run.config.accounts.fallback_payable:
+        return _resolve(run, run.config.accounts.fallback_payable, "accounts.fallback_payable")
+    tried = [c for c in (item.vendor.code if item.vendor else None, item.supplier.code if item.supplier else None) if c]
+    raise ItemFailed(ItemFailureReasonType.VENDOR_UNKNOWN,
+                     f"vendor.code: no payable account for vendor {', '.join(map(repr, tried)) or '(no code)'} "
+                     f"and no accounts.fallback_payable configured")
+
+
+def _tags(run: ExportRun, line: Line, path: str) -> tuple[tuple[str, str], ...]:
+    assert run.config is not None
+    out = []
+    for number, tag in enumerate(line.tags):
+        dimension = run.config.dimensions.get(tag.group_code)
+        if dimension is None:
+            raise ItemFailed(ItemFailureReasonType.TAG_UNKNOWN,
+                             f"{path}.tags[{number}].group_code: tag group {tag.group_code!r} is not configured "
+                             f"under dimensions; known: {', '.join(run.config.dimensions) or 'none'}")
+        if dimension.values is not None and tag.code not in dimension.values:
+            raise ItemFailed(ItemFailureReasonType.TAG_UNKNOWN,
+                             f"{path}.tags[{number}].code: {tag.code!r} is not a value of dimension "
+                             f"{tag.group_code!r}")
+        out.append((dimension.name, tag.code))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- 6
+
+
+def map_data(run: ExportRun, work: ItemWork) -> None:
+    """Stage 6: the balanced entries of the item (see the rules in docs/export.md).
+
+    Per line: inclusive → expense ``line_amount − VAT`` + input VAT; exclusive → expense
+    ``line_amount`` + input VAT; reverse charge → expense ``line_amount`` + input VAT and the same VAT
+    credited to the output VAT account; the paying account is credited with the item amount.
+    In another ledger currency, every debit is converted with ``wallet_amount / amount`` and rounded
+    half-up to cents; the rounding difference goes onto the largest debit so the entry balances exactly.
+    """
+    assert run.config is not None and work.method is not None
+    item = work.item
+    currency, rate = _ledger_currency(run, item)
+    description = _description(item)
+    metadata = _metadata(item)
+    work.entries = []
+    if work.method is BookkeepingMethod.ACCOUNTS_PAYABLE:
+        assert work.payable_account is not None and work.source_account is not None
+        total = _convert_total(item.amount.value, rate)
+        if item.type is not ItemType.INVOICE_PAYMENT:
+            postings = _line_postings(work.lines, currency, rate)
+            work.entries.append(_entry(f"{item.id}/bill", item, EntryKind.BILL, item.date, description, metadata,
+                                       postings, Posting(work.payable_account, -total, currency)))
+        if _is_paid(item):
+            info = item.additional_information.invoice_information if item.additional_information else None
+            paid_on = (info.payment_date if info and info.payment_date else item.date)
+            work.entries.append(_entry(
+                f"{item.id}/payment", item, EntryKind.PAYMENT, paid_on, description, metadata,
+                [Posting(work.payable_account, total, currency)], Posting(work.source_account, -total, currency)))
+        if not work.entries:
+            raise ItemFailed(ItemFailureReasonType.UNEXPECTED_FAILURE, "nothing to post for this item")
+        return
+    assert work.source_account is not None
+    total = _convert_total(item.amount.value, rate)
+    if work.method is BookkeepingMethod.NONE or not item.lines:
+        # wallet movement: the wallet (or paying account) is debited with the amount, the counter side credited
+        if item.lines:
+            postings = _line_postings(work.lines, currency, rate, sign=-1)
+            entry = _entry(item.id, item, EntryKind.JOURNAL, item.date, description, metadata,
+                           postings, Posting(work.source_account, total, currency))
+        else:
+            assert work.counter_account is not None
+            entry = _entry(item.id, item, EntryKind.JOURNAL, item.date, description, metadata,
+                           [Posting(work.source_account, total, currency)],
+                           Posting(work.counter_account, -total, currency))
+        work.entries.append(entry)
+        return
+    postings = _line_postings(work.lines, currency, rate)
+    work.entries.append(_entry(item.id, item, EntryKind.JOURNAL, item.date, description, metadata,
+                               postings, Posting(work.source_account, -total, currency)))
+
+
+def _ledger_currency(run: ExportRun, item: ExportItem) -> tuple[str, Decimal | None]:
+    """The currency to post in and the conversion factor (``None`` = no conversion)."""
+    assert run.config is not None
+    wanted = run.config.currency
+    if wanted is None or wanted == item.amount.currency:
+        return item.amount.currency, None
+    wallet = item.wallet_amount
+    if wallet is None or wallet.currency != wanted:
+        raise ItemFailed(ItemFailureReasonType.CURRENCY_UNSUPPORTED,
+                         f"amount.currency: the item is in {item.amount.currency}, the ledger in {wanted}, and "
+                         f"wallet_amount is {'missing' if wallet is None else 'in ' + wallet.currency}")
+    if item.amount.value == 0:
+        raise ItemFailed(ItemFailureReasonType.CURRENCY_UNSUPPORTED, "amount.value: zero amount cannot be converted")
+    return wanted, wallet.value / item.amount.value
+
+
+def _convert_total(value: Decimal, rate: Decimal | None) -> Decimal:
+    return value if rate is None else (value * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _line_postings(lines: Sequence[MappedLine], currency: str, rate: Decimal | None,
+                   sign: int = 1) -> list[Posting]:
+    """The debit side of the lines (expense + VAT legs), converted when ``rate`` is given.
+
+    The reverse-charge output VAT leg is a credit equal to the input VAT leg, so it cancels inside the entry.
+    """
+    out: list[Posting] = []
+    for mapped in lines:
+        line = mapped.line
+        vat = vat_amount(line)
+        if line.tax is not None and line.tax.type is TaxType.INCLUSIVE:
+            net = line.line_amount - vat
+        else:
+            net = line.line_amount
+        memo = line.note
+        legs: list[tuple[str, Decimal, bool]] = [(mapped.account, net, False)]
+        if vat != 0 and mapped.vat_input:
+            legs.append((mapped.vat_input, vat, False))
+            if line.tax is not None and line.tax.type is TaxType.REVERSE and mapped.vat_output:
+                legs.append((mapped.vat_output, -vat, True))
+        for account, amount, is_output in legs:
+            if rate is not None:
+                amount = (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+            out.append(Posting(account, sign * amount, currency, tags=mapped.tags if not is_output else (),
+                               memo=memo if account == mapped.account else None))
+    return [p for p in out if p.amount != 0] or out[:1]
+
+
+def _entry(key: str, item: ExportItem, kind: EntryKind, date: dt.date, description: str,
+           metadata: tuple[tuple[str, str], ...], debits: list[Posting], credit: Posting) -> Entry:
+    """An entry whose debits and credit balance exactly; a conversion rounding difference goes onto the
+    largest debit (at most half a cent per converted leg)."""
+    difference = -(sum((p.amount for p in debits), Decimal(0)) + credit.amount)
+    if difference != 0:
+        largest = max(range(len(debits)), key=lambda i: abs(debits[i].amount))
+        fix = debits[largest]
+        debits = list(debits)
+        debits[largest] = Posting(fix.account, fix.amount + difference, fix.currency, fix.tags, fix.memo)
+    entry = Entry(key=key, item_id=item.id, kind=kind, date=date, description=description,
+                  postings=(*debits, credit), metadata=metadata)
+    if entry.imbalance():
+        raise ItemFailed(ItemFailureReasonType.UNEXPECTED_FAILURE, f"entry {key} does not balance: {entry.imbalance()}")
+    return entry
+
+
+def _description(item: ExportItem) -> str:
+    supplier = item.supplier.name if item.supplier and item.supplier.name else None
+    note = item.note or item.type.value.replace("_", " ")
+    return f"{supplier}{DESCRIPTION_SEPARATOR}{note}" if supplier else note
+
+
+def _metadata(item: ExportItem) -> tuple[tuple[str, str], ...]:
+    meta: list[tuple[str, str]] = [("item_type", item.type.value)]  # the item id is the entry's own field
+    extra = item.additional_information
+    if extra and extra.reconciliation_id:
+        meta.append(("reconciliation_id", extra.reconciliation_id))
+    if item.service_period:
+        meta.append(("service_period", f"{item.service_period.from_.isoformat()}/{item.service_period.to.isoformat()}"))
+    if item.supplier and item.supplier.tax_id:
+        meta.append(("supplier_tax_id", item.supplier.tax_id))
+    if extra and extra.invoice_information and extra.invoice_information.invoice_number:
+        meta.append(("invoice_number", extra.invoice_information.invoice_number))
+    if extra and extra.attendees:
+        meta.append(("attendees", ", ".join(extra.attendees)))
+    return tuple(meta)
+
+
+def _is_paid(item: ExportItem) -> bool:
+    """An invoice is paid when its invoice information says so (``paid`` or a ``payment_date``); every
+    other type is paid on purchase; an ``invoice_payment`` is the payment itself."""
+    info = item.additional_information.invoice_information if item.additional_information else None
+    if info is not None and info.paid is not None:
+        return info.paid
+    if info is not None and info.payment_date is not None:
+        return True
+    return item.type in PAID_ON_PURCHASE
+
+
+# --------------------------------------------------------------------------- 7
+
+
+def fetch_attachments(run: ExportRun, work: ItemWork) -> None:
+    """Stage 7: fetch each receipt once (cached per item and file, so a re-run downloads and attaches
+    nothing twice) and put it on the item's first entry; a file that cannot be fetched fails the item."""
+    assert run.config is not None
+    item = work.item
+    if not item.files:
+        return
+    with run.db.read() as conn:
+        cached = {
+            row.file_ref: AttachmentFile(row.name, row.content, row.media_type, row.sha256)
+            for row in conn.execute(sa.select(export_attachments).where(
+                export_attachments.c.org_id == run.org_id, export_attachments.c.item_id == item.id))
+        }
+    files: list[AttachmentFile] = []
+    fresh: list[tuple[str, AttachmentFile]] = []
+    for number, ref in enumerate(item.files):
+        if ref.ref in cached:
+            files.append(cached[ref.ref])
+            continue
+        if run.http is None:
+            run.http = httpx.Client()
+        try:
+            fetched = fetch_file(ref, run.config.attachments, run.http)
+        except AttachmentFailure as exc:
+            raise ItemFailed(exc.reason_type, f"files[{number}]: {exc.message}") from None
+        files.append(fetched)
+        fresh.append((ref.ref, fetched))
+    if fresh and not run.dry_run:
+        with run.db.begin() as conn:
+            conn.execute(export_attachments.insert(), [
+                dict(org_id=run.org_id, item_id=item.id, file_ref=ref, name=f.name, media_type=f.media_type,
+                     size=len(f.content), sha256=f.sha256, content=f.content, fetched_at=utcnow())
+                for ref, f in fresh
+            ])
+    unique: dict[str, AttachmentFile] = {}
+    for f in files:
+        unique.setdefault(f.sha256, f)
+    work.attachments = list(unique.values())
+    first = work.entries[0]
+    work.entries[0] = Entry(first.key, first.item_id, first.kind, first.date, first.description, first.postings,
+                            first.metadata, first.tags, tuple(work.attachments))
+
+
+# --------------------------------------------------------------------------- 8
+
+
+def apply_accounting_period(run: ExportRun, work: ItemWork) -> None:
+    """Stage 8: posting date = item date (never the service period). A date in a closed period — on or
+    before the configured lock date or the target's own lock, or in a closed month — moves to the first
+    open day (strategy ``move_to_next_open``) or fails the item with ``closed_period`` (``fail``)."""
+    assert run.config is not None
+    rules = run.config.closed_period
+    locks = [d for d in (rules.lock_date, run.target_lock) if d is not None]
+    lock = max(locks) if locks else None
+    closed_months = set(rules.closed_months)
+    updated = []
+    for entry in work.entries:
+        open_day = first_open_day(entry.date, lock, closed_months)
+        if open_day == entry.date:
+            updated.append(entry)
+            continue
+        if rules.strategy is ClosedPeriodStrategy.FAIL:
+            why = (f"on or before the lock date {lock.isoformat()}" if lock and entry.date <= lock
+                   else f"in closed month {entry.date.strftime('%Y-%m')}")
+            raise ItemFailed(ItemFailureReasonType.CLOSED_PERIOD,
+                             f"date: {entry.date.isoformat()} is {why} (closed_period.strategy = fail)")
+        updated.append(Entry(entry.key, entry.item_id, entry.kind, open_day, entry.description, entry.postings,
+                             (*entry.metadata, ("original_date", entry.date.isoformat())), entry.tags,
+                             entry.attachments))
+    work.entries = updated
+
+
+def first_open_day(day: dt.date, lock: dt.date | None, closed_months: set[str]) -> dt.date:
+    """``day`` if open, else the first day after the lock date that is not in a closed month."""
+    if lock is not None and day <= lock:
+        day = lock + dt.timedelta(days=1)
+    for _ in range(1200):  # 100 years of closed months is a configuration error, not a loop
+        if day.strftime("%Y-%m") not in closed_months:
+            return day
+        day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    raise ItemFailed(ItemFailureReasonType.CLOSED_PERIOD, "no open period within 100 years")
+
+
+# --------------------------------------------------------------------------- 9
+
+
+def resolve_posting_status(run: ExportRun, work: ItemWork) -> None:
+    """Stage 9: ``post_as_draft`` true → draft, false → finalised, absent (unknown) → draft."""
+    assert run.config is not None
+    work.posting_status = PostingStatus.FINALISED if run.config.post_as_draft is False else PostingStatus.DRAFT
+
+
+# --------------------------------------------------------------------------- 10
+
+
+def create_entries(run: ExportRun, works: Sequence[ItemWork]) -> None:
+    """Stage 10: post the entries of a batch of items unless the target already holds them — the target
+    is asked by key first, so a re-run never posts twice. The batch is one ``post`` (one durable write);
+    if the ledger refuses it, the items are posted one by one so that only the refused item fails
+    (``accounting_system_validation_failure``). Attachments of an entry found already posted are attached
+    idempotently. An unreachable or misconfigured ledger fails the job."""
+    assert run.target is not None
+    target = run.target
+    try:
+        plans = [(work, {entry.key: target.exists(entry.key) for entry in work.entries}) for work in works]
+        for work, existing in plans:
+            work.already_posted = all(existing.values())
+        if run.dry_run:
+            for work, existing in plans:
+                work.external_ids = [existing[e.key] or "" for e in work.entries]
+            return
+        posted: dict[str, str] = {}
+        for status in {work.posting_status for work in works}:
+            group = [(w, ex) for w, ex in plans if w.posting_status is status]
+            fresh = [e for w, ex in group for e in w.entries if ex[e.key] is None]
+            if not fresh:
+                continue
+            try:
+                posted.update(zip((e.key for e in fresh), target.post(fresh, status)))
+            except (TargetUnreachable, TargetMisconfigured):
+                raise
+            except TargetError as exc:
+                if len(group) == 1:
+                    group[0][0].failure = _refused(exc)
+                    continue
+                for work, existing in group:  # isolate the refused item(s)
+                    own = [e for e in work.entries if existing[e.key] is None]
+                    if not own:
+                        continue
+                    try:
+                        posted.update(zip((e.key for e in own), target.post(own, status)))
+                    except (TargetUnreachable, TargetMisconfigured):
+                        raise
+                    except TargetError as single:
+                        work.failure = _refused(single)
+        for work, existing in plans:
+            if work.failure is not None:
+                continue
+            work.external_ids = [existing[e.key] or posted[e.key] for e in work.entries]
+            for entry in work.entries:
+                if entry.attachments and existing[entry.key] is not None:
+                    target.attach(entry.key, entry.attachments)
+    except TargetUnreachable as exc:
+        raise JobFailed(JobFailureReasonType.ACCOUNTING_SYSTEM_UNREACHABLE, f"target: {exc}") from None
+    except TargetMisconfigured as exc:
+        raise JobFailed(JobFailureReasonType.INVALID_CONFIGURATION, f"target: {exc}") from None
+
+
+def _refused(exc: TargetError) -> ItemFailed:
+    reason = (ItemFailureReasonType(exc.reason_type)
+              if exc.reason_type in ItemFailureReasonType.__members__.values()
+              else ItemFailureReasonType.ACCOUNTING_SYSTEM_VALIDATION_FAILURE)
+    return ItemFailed(reason, f"target refused: {exc}")
+
+
+# --------------------------------------------------------------------------- 11
+
+
+def update_item_status(run: ExportRun, works: Sequence[ItemWork]) -> int:
+    """Stage 11: record each item's result at once — right after its batch was written — as
+    ``successful`` with its external id(s) or ``failed`` with reason and type, with the stages it went
+    through in the audit log. Returns how many results were recorded (fewer when the claim was lost
+    meanwhile: those results belong to the worker that took the job over)."""
+    if run.dry_run or not works:
+        return 0
+    outcomes = [
+        repository.ItemOutcome(
+            work.item.id, ItemStatus.FAILED if work.failure else ItemStatus.SUCCESSFUL,
+            None if work.failure else ",".join(work.external_ids),
+            work.failure.message if work.failure else None,
+            work.failure.reason_type.value if work.failure else None)
+        for work in works
+    ]
+    with run.db.begin() as conn:
+        recorded = set(repository.set_item_results(conn, run.org_id, run.job_id, outcomes,
+                                                   claim_token=run.claim.claim_token if run.claim else None))
+        audit: list[dict[str, object]] = []
+        for work, outcome in zip(works, outcomes):
+            if work.item.id not in recorded:
+                continue
+            audit += [dict(org_id=run.org_id, actor=run.actor, action=f"export.stage.{stage}", entity="export_item",
+                           entity_id=work.item.id, detail={"job_id": run.job_id}) for stage in work.stages]
+            audit.append(dict(org_id=run.org_id, actor=run.actor, action="export.stage.update_item_status",
+                              entity="export_item", entity_id=work.item.id,
+                              detail={"job_id": run.job_id, "status": outcome.status.value,
+                                      "failure_reason_type": outcome.failure_reason_type,
+                                      "external_id": outcome.external_id}))
+        record_many(conn, audit)  # type: ignore[arg-type]
+    return len(recorded)
+
+
+# --------------------------------------------------------------------------- 12
+
+
+def update_job_status(run: ExportRun, failure: JobFailed | None = None) -> JobStatus | None:
+    """Stage 12: exactly one final event — all items successful → ``completed``; some failed →
+    ``completed_with_errors``; an unrecoverable error → ``failed`` (open items ``abandoned``)."""
+    if run.dry_run:
+        return None
+    with run.db.begin() as conn:
+        if failure is not None:
+            event, reason, reason_type = JobEventType.FAILED, failure.message, failure.reason_type
+        else:
+            counts = repository.item_counts(conn, run.org_id, run.job_id)
+            if counts.get(ItemStatus.PENDING, 0) or counts.get(ItemStatus.IN_PROGRESS, 0):
+                return None  # claim lost: the worker that took over finishes the job
+            failed = counts.get(ItemStatus.FAILED, 0)
+            event = JobEventType.COMPLETED_WITH_ERRORS if failed else JobEventType.COMPLETED
+            reason = f"{failed} item(s) failed" if failed else None
+            reason_type = None
+        try:
+            repository.apply_event(conn, run.org_id, run.job_id, event, actor=run.actor, failure_reason=reason,
+                                   failure_reason_type=reason_type,
+                                   claim_token=run.claim.claim_token if run.claim else None)
+        except repository.ExportError:
+            return None
+        if run.claim is not None:
+            release(conn, run.claim)
+        record(conn, org_id=run.org_id, actor=run.actor, action="export.stage.update_job_status",
+               entity="export_job", entity_id=run.job_id,
+               detail={"status": event.value, "failure_reason_type": reason_type.value if reason_type else None})
+    return JobStatus(event.value)
