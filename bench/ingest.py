@@ -70,8 +70,14 @@ def run_cli(args: list[str], env: dict[str, str]) -> str:
     return subprocess.run([*CLI, *args], env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def bench_api(invoices: list[dict], batch: int, env: dict[str, str]) -> float:
-    """Seconds to ingest every invoice through a real `ledgerlink serve` process."""
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), load-independent unlike wall clock."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_api(invoices: list[dict], batch: int, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, server CPU seconds) to ingest every invoice through a real `ledgerlink serve`."""
     run_cli(["db", "upgrade"], env)
     org = run_cli(["org", "create", "bench"], env).splitlines()[-1]
     key = run_cli(["key", "create", "--org", org, "--scope", "ingest"], env).splitlines()[-1]
@@ -89,20 +95,21 @@ def bench_api(invoices: list[dict], batch: int, env: dict[str, str]) -> float:
                     time.sleep(0.1)
             bodies = [json.dumps({"documents": invoices[i:i + batch]}).encode()
                       for i in range(0, len(invoices), batch)]
+            cpu_start = process_cpu_seconds(server.pid)
             start = time.perf_counter()
             for i, body in enumerate(bodies):
                 response = client.post("/v1/documents", content=body, headers={
                     "Content-Type": "application/json", "Idempotency-Key": f"bench-{i}"})
                 if response.status_code != 201:
                     raise SystemExit(f"ingest failed: {response.status_code} {response.text[:500]}")
-            return time.perf_counter() - start
+            return time.perf_counter() - start, process_cpu_seconds(server.pid) - cpu_start
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
 
 
-def bench_raw_sqlite(invoices: list[dict], batch: int, path: Path) -> float:
-    """Seconds to insert the same rows (body JSON + index columns) with sqlite3.executemany."""
+def bench_raw_sqlite(invoices: list[dict], batch: int, path: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds to insert the same rows (body JSON + index columns) with sqlite3.executemany."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -112,6 +119,7 @@ def bench_raw_sqlite(invoices: list[dict], batch: int, path: Path) -> float:
         " created_at TEXT, UNIQUE (org_id, kind, number, version))"
     )
     org = str(uuid.uuid4())
+    cpu_start = time.process_time()
     start = time.perf_counter()
     for i in range(0, len(invoices), batch):
         rows = []
@@ -123,7 +131,7 @@ def bench_raw_sqlite(invoices: list[dict], batch: int, path: Path) -> float:
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start, time.process_time() - cpu_start
     conn.close()
     return elapsed
 
@@ -153,12 +161,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "LEDGERLINK_DATA_DIR": str(Path(tmp) / "data")}
         env.pop("LEDGERLINK_DATABASE_URL", None)
-        raw = bench_raw_sqlite(invoices, args.batch, Path(tmp) / "raw.sqlite3")
-        api = bench_api(invoices, args.batch, env)
+        raw, raw_cpu = bench_raw_sqlite(invoices, args.batch, Path(tmp) / "raw.sqlite3")
+        api, api_cpu = bench_api(invoices, args.batch, env)
     n = len(invoices)
-    print(f"raw sqlite3.executemany : {n / raw:10.0f} invoices/s  ({raw:.2f} s)")
-    print(f"ledgerlink API (SQLite) : {n / api:10.0f} invoices/s  ({api:.2f} s)")
-    print(f"ratio API/raw (SQLite)  : {api / raw:10.2f}x   (target <= 3x)")
+    print(f"load average (1 min) after the runs: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"raw sqlite3.executemany : {n / raw:10.0f} invoices/s wall  ({raw:.2f} s; CPU {raw_cpu:.2f} s)")
+    print(f"ledgerlink API (SQLite) : {n / api:10.0f} invoices/s wall  ({api:.2f} s; server CPU {api_cpu:.2f} s)")
+    print(f"ratio API/raw, wall     : {api / raw:10.2f}x   (target <= 3x)")
+    print(f"ratio API/raw, CPU      : {api_cpu / raw_cpu:10.2f}x   (server CPU vs baseline CPU; not skewed by other load)")
 
     if not args.no_pg and pg_reachable(args.pg_url):
         name = f"ll_bench_{uuid.uuid4().hex[:8]}"
@@ -169,8 +179,9 @@ def main() -> None:
             url = admin.url.set(database=name).render_as_string(hide_password=False)
             with tempfile.TemporaryDirectory() as tmp:
                 env = {**os.environ, "LEDGERLINK_DATA_DIR": tmp, "LEDGERLINK_DATABASE_URL": url}
-                pg = bench_api(invoices, args.batch, env)
-            print(f"ledgerlink API (PostgreSQL): {n / pg:7.0f} invoices/s  ({pg:.2f} s; {pg / raw:.2f}x raw SQLite)")
+                pg, pg_cpu = bench_api(invoices, args.batch, env)
+            print(f"ledgerlink API (PostgreSQL): {n / pg:7.0f} invoices/s wall  ({pg:.2f} s; server CPU {pg_cpu:.2f} s;"
+                  f" {pg / raw:.2f}x raw SQLite)")
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -22,7 +22,16 @@ from typing import Annotated, Literal, TypeAlias, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-Amount: TypeAlias = Annotated[Decimal, Field(allow_inf_nan=False)]
+def _refuse_float(value: object) -> object:
+    """Decimals come as ``Decimal``, ``int`` or decimal text; a binary float would already have lost digits."""
+    if isinstance(value, float):
+        raise ValueError("a decimal value must not be a binary float; send it as a decimal string")
+    return value
+
+
+_Decimal = Annotated[Decimal, BeforeValidator(_refuse_float), Field(allow_inf_nan=False)]
+
+Amount: TypeAlias = _Decimal
 """A monetary amount in the document currency (two decimals by BR-DEC-*, but kept as given)."""
 
 def _bytes_from_base64(value: object) -> object:
@@ -42,8 +51,8 @@ Binary: TypeAlias = Annotated[
 ]
 """Binary content: ``bytes`` in the model, base64 text in canonical JSON."""
 
-Quantity: TypeAlias = Annotated[Decimal, Field(allow_inf_nan=False)]
-Percent: TypeAlias = Annotated[Decimal, Field(allow_inf_nan=False)]
+Quantity: TypeAlias = _Decimal
+Percent: TypeAlias = _Decimal
 
 
 class Model(BaseModel):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerlink.domain.documents import AnyDocument
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from ledgerlink.domain.documents import AnyDocument, Document
 from ledgerlink.domain.violations import Violation
 from ledgerlink.formats import canonical
 from ledgerlink.formats.base import Found, ReadResult, UnsupportedMediaType
@@ -65,7 +67,50 @@ def read_bytes(data: bytes, media_type: str, *, profile: str | None = None) -> R
     return csvprofiles.read_bytes(data, profile)
 
 
+class _Batch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    documents: list[Document]
+
+
+_ONE: TypeAdapter[Any] = TypeAdapter(Document)
+_LIST: TypeAdapter[list[Any]] = TypeAdapter(list[Document])
+_BATCH: TypeAdapter[_Batch] = TypeAdapter(_Batch)
+
+
+def _fast_shapes(data: bytes) -> tuple[TypeAdapter[Any], ...]:
+    """The body shapes worth trying, most likely first (a union would validate a batch twice)."""
+    start = data.lstrip()[:1]
+    if start == b"[":
+        return (_LIST,)
+    if start == b"{":
+        return (_BATCH, _ONE) if b'"documents"' in data else (_ONE,)
+    return ()
+
+
 def read_canonical_json(data: bytes) -> ReadResult:
+    """One document, a list, or ``{"documents": [...]}``.
+
+    Canonical JSON (decimals as strings) is parsed and validated in one pass by pydantic's Rust
+    parser. Anything that pass refuses — JSON number tokens with a fraction (which that parser
+    would read through a binary float), or any error at all — is read again exactly
+    (``parse_float=Decimal``), which also gives every error its path.
+    """
+    for shape in _fast_shapes(data):
+        try:
+            parsed = shape.validate_json(data)
+            break
+        except ValidationError:
+            continue
+    else:
+        return _read_canonical_json_exactly(data)
+    if isinstance(parsed, _Batch):
+        return ReadResult([Found(d, f"documents[{i}]") for i, d in enumerate(parsed.documents)])
+    if isinstance(parsed, list):
+        return ReadResult([Found(d, f"[{i}]") for i, d in enumerate(parsed)])
+    return ReadResult([Found(parsed, "")])
+
+
+def _read_canonical_json_exactly(data: bytes) -> ReadResult:
     result = ReadResult()
     try:
         parsed = canonical.loads(data)

@@ -81,6 +81,9 @@ class Receipt:
             "rejected": self.rejected,
         }
 
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), default=str)
+
 
 def violation_dicts(violations: Iterable[Violation], location: str | None) -> list[dict[str, str]]:
     out = []
@@ -139,7 +142,7 @@ def ingest(
     conn.execute(
         receipts.insert().values(
             id=receipt.receipt_id, org_id=principal.org_id, key_id=principal.key_id,
-            source_format=source_format, body=json.dumps(receipt.as_dict(), default=str), created_at=utcnow(),
+            source_format=source_format, body=receipt.to_json(), created_at=utcnow(),
         )
     )
     record(conn, org_id=principal.org_id, actor=principal.actor, action="receipt.created", entity="receipt",

@@ -8,6 +8,8 @@ on lock upgrades. PostgreSQL is used as is (many processes, many machines).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import random
 import secrets
 import threading
 import time
@@ -35,6 +37,9 @@ def utcnow() -> dt.datetime:
 
 _last_v7 = [0, 0]  # [milliseconds, counter] of the previous id made in this process
 _v7_lock = threading.Lock()
+_v7_random = random.Random(secrets.randbits(128))
+"""Ids need uniqueness, not secrecy (access is checked per organisation): a seeded PRNG is enough."""
+os.register_at_fork(after_in_child=lambda: _v7_random.seed(secrets.randbits(128)))
 
 
 def new_id() -> str:
@@ -48,10 +53,11 @@ def new_id() -> str:
                 millis += 1
                 _last_v7[1] = 0
         else:
-            _last_v7[1] = secrets.randbelow(0x800)
+            _last_v7[1] = _v7_random.getrandbits(11)
         _last_v7[0] = millis
         counter = _last_v7[1]
-    value = (millis << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | secrets.randbits(62)
+        tail = _v7_random.getrandbits(62)
+    value = (millis << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail
     return str(uuid.UUID(int=value))
 
 

@@ -118,10 +118,10 @@ def _store_with_retry(
     for attempt in range(3):
         try:
             with db.begin() as conn:
-                status, payload = _store_once(conn, who, result, source_format, partial)
+                status, payload, receipt = _store_once(conn, who, result, source_format, partial)
                 if claimed is not None:
                     idempotency.complete(conn, claimed, status, payload)
-            _count(status, payload, source_format)
+            _count(receipt, source_format)
             return status, payload
         except IntegrityError:
             if attempt == 2:
@@ -129,28 +129,30 @@ def _store_with_retry(
     raise AssertionError("unreachable")
 
 
-def _store_once(conn: Connection, who: Principal, result: Any, source_format: str, partial: bool) -> tuple[int, str]:
+def _store_once(
+    conn: Connection, who: Principal, result: Any, source_format: str, partial: bool
+) -> tuple[int, str, ingest.Receipt | None]:
+    """(HTTP status, answer body, receipt when stored)."""
     try:
         receipt = ingest.ingest(conn, who, result, source_format=source_format, partial=partial)
     except ingest.DocumentsRejected as exc:
         body = problem_body(422, "Documents rejected",
                             f"{len(exc.errors)} error(s); nothing was stored (use ?partial=true to store the valid "
                             "documents of a batch)", exc.errors)
-        return 422, json.dumps(body)
+        return 422, json.dumps(body), None
     except ingest.BatchTooLarge as exc:
-        return 413, json.dumps(problem_body(413, "Batch too large", str(exc)))
-    return 201, json.dumps(receipt.as_dict())
+        return 413, json.dumps(problem_body(413, "Batch too large", str(exc))), None
+    return 201, receipt.to_json(), receipt
 
 
-def _count(status: int, payload: str, source_format: str) -> None:
-    if status >= 400:
+def _count(receipt: ingest.Receipt | None, source_format: str) -> None:
+    if receipt is None:
         DOCUMENTS_REJECTED.labels(source_format).inc()
         return
-    receipt = json.loads(payload)
-    for doc in receipt["documents"]:
+    for doc in receipt.documents:
         DOCUMENTS_RECEIVED.labels(doc["kind"], doc["status"]).inc()
-    if receipt["rejected"]:
-        DOCUMENTS_REJECTED.labels(source_format).inc(len(receipt["rejected"]))
+    if receipt.rejected:
+        DOCUMENTS_REJECTED.labels(source_format).inc(len(receipt.rejected))
 
 
 # --------------------------------------------------------------------------- reading
