@@ -272,16 +272,18 @@ def _existing_versions(
 ) -> dict[tuple[str, str], list[sa.Row]]:
     """Every stored version of each (kind, number), newest last."""
     found: dict[tuple[str, str], list[sa.Row]] = {}
-    numbers = sorted({number for _, number in keys})
-    for chunk in _chunks(numbers):
-        rows = conn.execute(
-            sa.select(documents.c.id, documents.c.kind, documents.c.number, documents.c.version,
-                      documents.c.status, documents.c.content_hash)
-            .where((documents.c.org_id == org_id) & documents.c.number.in_(chunk))
-            .order_by(documents.c.version)
-        )
-        for row in rows:
-            if (row.kind, row.number) in keys:
+    by_kind: dict[str, list[str]] = {}
+    for kind, number in sorted(keys):
+        by_kind.setdefault(kind, []).append(number)
+    c = documents.c
+    for kind, numbers in by_kind.items():
+        for chunk in _chunks(numbers):  # (org_id, kind, number) is the unique index's prefix
+            rows = conn.execute(
+                sa.select(c.id, c.kind, c.number, c.version, c.status, c.content_hash)
+                .where((c.org_id == org_id) & (c.kind == kind) & c.number.in_(chunk))
+                .order_by(c.version)
+            )
+            for row in rows:
                 found.setdefault((row.kind, row.number), []).append(row)
     return found
 

@@ -162,6 +162,7 @@ audit_log = sa.Table(
     sa.Column("entity", sa.String(50), nullable=False),
     sa.Column("entity_id", sa.String(100), nullable=True),
     sa.Column("detail", sa.Text, nullable=True),
+    sa.Index("ix_audit_log_org_entity", "org_id", "entity_id"),
 )
 
 agents = sa.Table(

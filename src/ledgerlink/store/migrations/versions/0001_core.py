@@ -32,6 +32,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('ix_audit_log_org_entity', ['org_id', 'entity_id'], unique=False)
 
     op.create_table('organisations',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -237,6 +238,7 @@ def downgrade() -> None:
     op.drop_table('agents')
     op.drop_table('organisations')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_org_entity')
         batch_op.drop_index(batch_op.f('ix_audit_log_org_id'))
 
     op.drop_table('audit_log')
