@@ -96,14 +96,23 @@ def violation_dicts(violations: Iterable[Violation], location: str | None) -> li
 
 
 @dataclass(slots=True)
-class _Checked:
+class Prepared:
+    """Documents checked and serialised, ready to store: all the CPU work, done outside any transaction."""
+
     accepted: list[Found]
+    bodies: list[bytes]
+    hashes: list[str]
     rejected: list[dict[str, Any]]
     errors: list[dict[str, str]]
 
 
-def check_all(result: ReadResult) -> _Checked:
-    """Run the rules on every document read; reader violations count as errors of the source."""
+def prepare(result: ReadResult, *, partial: bool = False) -> Prepared:
+    """Check every document read; raises :class:`DocumentsRejected` or :class:`BatchTooLarge` when refused whole.
+
+    Reader violations count as errors of the source.
+    """
+    if len(result.documents) > MAX_BATCH:
+        raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} documents; this one holds {len(result.documents)}")
     errors = violation_dicts(errors_only(result.violations), None)
     accepted: list[Found] = []
     rejected: list[dict[str, Any]] = []
@@ -118,7 +127,11 @@ def check_all(result: ReadResult) -> _Checked:
             )
         else:
             accepted.append(found)
-    return _Checked(accepted, rejected, errors)
+    if errors and not partial:
+        raise DocumentsRejected(errors)
+    bodies = [canonical.dumps(f.document) for f in accepted]
+    hashes = [hashlib.sha256(b).hexdigest() for b in bodies]
+    return Prepared(accepted, bodies, hashes, rejected, errors)
 
 
 def ingest(
@@ -128,17 +141,16 @@ def ingest(
     *,
     source_format: str,
     partial: bool = False,
-    receipt_id: str | None = None,
 ) -> Receipt:
-    """Check and store what a reader found; raises :class:`DocumentsRejected` when refused whole."""
-    if len(result.documents) > MAX_BATCH:
-        raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} documents; this one holds {len(result.documents)}")
-    checked = check_all(result)
-    if checked.errors and not partial:
-        raise DocumentsRejected(checked.errors)
-    receipt = Receipt(receipt_id=receipt_id or new_id(), errors=checked.errors, rejected=checked.rejected)
-    if checked.accepted:
-        receipt.documents = _store(conn, principal, checked.accepted, source_format, receipt.receipt_id)
+    """Check and store what a reader found, in the caller's transaction (see :func:`prepare`, :func:`store`)."""
+    return store(conn, principal, prepare(result, partial=partial), source_format=source_format)
+
+
+def store(conn: Connection, principal: Principal, prepared: Prepared, *, source_format: str) -> Receipt:
+    """Store prepared documents exactly once and record the receipt, in the caller's transaction."""
+    receipt = Receipt(receipt_id=new_id(), errors=prepared.errors, rejected=prepared.rejected)
+    if prepared.accepted:
+        receipt.documents = _store(conn, principal, prepared, source_format, receipt.receipt_id)
     conn.execute(
         receipts.insert().values(
             id=receipt.receipt_id, org_id=principal.org_id, key_id=principal.key_id,
@@ -297,11 +309,10 @@ class _Version:
 
 
 def _store(
-    conn: Connection, principal: Principal, accepted: list[Found], source_format: str, receipt_id: str
+    conn: Connection, principal: Principal, prepared: Prepared, source_format: str, receipt_id: str
 ) -> list[dict[str, Any]]:
     org_id = principal.org_id
-    bodies = [canonical.dumps(f.document) for f in accepted]
-    hashes = [hashlib.sha256(b).hexdigest() for b in bodies]
+    accepted, bodies, hashes = prepared.accepted, prepared.bodies, prepared.hashes
 
     wanted_parties: dict[str, Party] = {}
     wanted_customers: dict[str, _CustomerFacts] = {}

@@ -114,11 +114,27 @@ def _store_with_retry(
     db: Database, who: Principal, result: Any, source_format: str, partial: bool,
     claimed: idempotency.Claimed | None,
 ) -> tuple[int, str]:
-    """Store in one transaction; a lost race on a (kind, number, version) key is retried."""
+    """Check outside any transaction, then store in one; a lost race on a (kind, number, version) is retried."""
+    prepared: ingest.Prepared | None = None
+    try:
+        prepared = ingest.prepare(result, partial=partial)
+    except ingest.DocumentsRejected as exc:
+        status, payload = 422, json.dumps(problem_body(
+            422, "Documents rejected",
+            f"{len(exc.errors)} error(s); nothing was stored (use ?partial=true to store the valid documents of a batch)",
+            exc.errors))
+    except ingest.BatchTooLarge as exc:
+        status, payload = 413, json.dumps(problem_body(413, "Batch too large", str(exc)))
+    receipt: ingest.Receipt | None = None
+    if prepared is None and claimed is None:
+        _count(receipt, source_format)
+        return status, payload
     for attempt in range(3):
         try:
             with db.begin() as conn:
-                status, payload, receipt = _store_once(conn, who, result, source_format, partial)
+                if prepared is not None:
+                    receipt = ingest.store(conn, who, prepared, source_format=source_format)
+                    status, payload = 201, receipt.to_json()
                 if claimed is not None:
                     idempotency.complete(conn, claimed, status, payload)
             _count(receipt, source_format)
@@ -127,22 +143,6 @@ def _store_with_retry(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-def _store_once(
-    conn: Connection, who: Principal, result: Any, source_format: str, partial: bool
-) -> tuple[int, str, ingest.Receipt | None]:
-    """(HTTP status, answer body, receipt when stored)."""
-    try:
-        receipt = ingest.ingest(conn, who, result, source_format=source_format, partial=partial)
-    except ingest.DocumentsRejected as exc:
-        body = problem_body(422, "Documents rejected",
-                            f"{len(exc.errors)} error(s); nothing was stored (use ?partial=true to store the valid "
-                            "documents of a batch)", exc.errors)
-        return 422, json.dumps(body), None
-    except ingest.BatchTooLarge as exc:
-        return 413, json.dumps(problem_body(413, "Batch too large", str(exc))), None
-    return 201, receipt.to_json(), receipt
 
 
 def _count(receipt: ingest.Receipt | None, source_format: str) -> None:
