@@ -1,7 +1,9 @@
 """Ingest benchmark: canonical JSON invoices (10 lines each) through the HTTP API in batches of 500.
 
-Baseline, measured in the same run: the same document rows (canonical JSON body and index columns)
-inserted with raw ``sqlite3.executemany`` under the same pragmas (WAL, synchronous=NORMAL).
+Baseline, measured in the same run: the same rows ledgerlink stores for these invoices — per invoice a
+document row (canonical JSON body, its sha256 and the index columns) and an audit-log row, per batch a
+receipt row — inserted with raw ``sqlite3.executemany`` under the same pragmas (WAL, synchronous=NORMAL),
+the JSON and hashes computed inside the timed loop.
 Also reports the same API run on PostgreSQL when reachable.
 
     python bench/ingest.py [--invoices 20000] [--batch 500] [--pg-url URL | --no-pg]
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -76,13 +79,27 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_api(invoices: list[dict], batch: int, env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, server CPU seconds) to ingest every invoice through a real `ledgerlink serve`."""
+def server_pids(root: int) -> list[int]:
+    """The server process and its children (uvicorn's worker processes)."""
+    pids = [root]
+    for pid in pids:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        if children.exists():
+            pids.extend(int(c) for c in children.read_text().split())
+    return pids
+
+
+def bench_api(invoices: list[dict], batch: int, env: dict[str, str], workers: int = 1) -> tuple[float, float]:
+    """(wall seconds, server CPU seconds) to ingest every invoice through a real `ledgerlink serve`.
+
+    With ``workers`` > 1 the server runs that many API processes and as many client threads send
+    batches at once (CPU is then summed over the server's processes).
+    """
     run_cli(["db", "upgrade"], env)
     org = run_cli(["org", "create", "bench"], env).splitlines()[-1]
     key = run_cli(["key", "create", "--org", org, "--scope", "ingest"], env).splitlines()[-1]
     port = free_port()
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -95,21 +112,26 @@ def bench_api(invoices: list[dict], batch: int, env: dict[str, str]) -> tuple[fl
                     time.sleep(0.1)
             bodies = [json.dumps({"documents": invoices[i:i + batch]}).encode()
                       for i in range(0, len(invoices), batch)]
-            cpu_start = process_cpu_seconds(server.pid)
+            pids = server_pids(server.pid)
+            cpu_start = sum(process_cpu_seconds(pid) for pid in pids)
             start = time.perf_counter()
-            for i, body in enumerate(bodies):
-                response = client.post("/v1/documents", content=body, headers={
+
+            def send(i: int) -> None:
+                response = client.post("/v1/documents", content=bodies[i], headers={
                     "Content-Type": "application/json", "Idempotency-Key": f"bench-{i}"})
                 if response.status_code != 201:
                     raise SystemExit(f"ingest failed: {response.status_code} {response.text[:500]}")
-            return time.perf_counter() - start, process_cpu_seconds(server.pid) - cpu_start
+
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(send, range(len(bodies))))
+            return time.perf_counter() - start, sum(process_cpu_seconds(pid) for pid in pids) - cpu_start
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
 
 
 def bench_raw_sqlite(invoices: list[dict], batch: int, path: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds to insert the same rows (body JSON + index columns) with sqlite3.executemany."""
+    """(wall, CPU) seconds to insert the same rows (documents, audit log, receipts) with sqlite3.executemany."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -118,18 +140,31 @@ def bench_raw_sqlite(invoices: list[dict], batch: int, path: Path) -> tuple[floa
         " document_date TEXT, due_date TEXT, currency TEXT, payable_amount TEXT, content_hash TEXT, body TEXT,"
         " created_at TEXT, UNIQUE (org_id, kind, number, version))"
     )
+    conn.execute("CREATE TABLE audit_log (id INTEGER PRIMARY KEY, org_id TEXT, at TEXT, actor TEXT, action TEXT,"
+                 " entity TEXT, entity_id TEXT, detail TEXT)")
+    conn.execute("CREATE TABLE receipts (id TEXT PRIMARY KEY, org_id TEXT, body TEXT, created_at TEXT)")
     org = str(uuid.uuid4())
     cpu_start = time.process_time()
     start = time.perf_counter()
     for i in range(0, len(invoices), batch):
         rows = []
+        audit = []
+        now = dt.datetime.now(dt.UTC).isoformat()
+        receipt_id = str(uuid.uuid4())
         for obj in invoices[i:i + batch]:
-            body = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-            rows.append((str(uuid.uuid4()), org, "invoice", obj["number"], 1, "received", obj["issue_date"],
+            body = json.dumps(obj, separators=(",", ":"))
+            doc_id = str(uuid.uuid4())
+            rows.append((doc_id, org, "invoice", obj["number"], 1, "received", obj["issue_date"],
                          obj.get("due_date"), obj["currency"], obj["totals"]["payable_amount"],
-                         hashlib.sha256(body.encode()).hexdigest(), body, dt.datetime.now(dt.UTC).isoformat()))
+                         hashlib.sha256(body.encode()).hexdigest(), body, now))
+            audit.append((org, now, "key:bench", "document.received", "document", doc_id,
+                          json.dumps({"receipt_id": receipt_id, "number": obj["number"]})))
+        receipt = json.dumps({"receipt_id": receipt_id, "documents": [{"id": r[0], "number": r[3]} for r in rows]})
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO audit_log (org_id, at, actor, action, entity, entity_id, detail)"
+                         " VALUES (?,?,?,?,?,?,?)", audit)
+        conn.execute("INSERT INTO receipts VALUES (?,?,?,?)", (receipt_id, org, receipt, now))
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start, time.process_time() - cpu_start
     conn.close()
@@ -154,6 +189,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("LEDGERLINK_BENCH_PG_URL",
                                                            "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="also measure this many API processes fed by as many concurrent clients (0: skip)")
     args = parser.parse_args()
 
     print(f"generating {args.invoices} invoices of 10 lines ...", flush=True)
@@ -169,6 +206,13 @@ def main() -> None:
     print(f"ledgerlink API (SQLite) : {n / api:10.0f} invoices/s wall  ({api:.2f} s; server CPU {api_cpu:.2f} s)")
     print(f"ratio API/raw, wall     : {api / raw:10.2f}x   (target <= 3x)")
     print(f"ratio API/raw, CPU      : {api_cpu / raw_cpu:10.2f}x   (server CPU vs baseline CPU; not skewed by other load)")
+    if args.workers > 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "LEDGERLINK_DATA_DIR": str(Path(tmp) / "data")}
+            env.pop("LEDGERLINK_DATABASE_URL", None)
+            multi, multi_cpu = bench_api(invoices, args.batch, env, workers=args.workers)
+        print(f"ledgerlink API, {args.workers} processes, {args.workers} clients: {n / multi:7.0f} invoices/s wall "
+              f"({multi:.2f} s; server CPU {multi_cpu:.2f} s; {multi / raw:.2f}x raw)")
 
     if not args.no_pg and pg_reachable(args.pg_url):
         name = f"ll_bench_{uuid.uuid4().hex[:8]}"

@@ -18,7 +18,7 @@ Mapping rules (where the model and UBL differ, see docs/architecture/xml-formats
 from __future__ import annotations
 
 import base64
-import re
+
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,8 @@ from ledgerlink.formats.xml_common import (
     finish,
     tag_factory,
 )
+from ledgerlink.formats.ubl_fast import SUBJECT_NOTE as _SUBJECT_NOTE
+from ledgerlink.formats.ubl_fast import read_document as _read_fast
 from ledgerlink.formats.xml_safety import DEFAULT_LIMITS, XmlLimits
 
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -49,7 +51,6 @@ PEPPOL_PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 cac = tag_factory(NS_CAC, "cac")
 cbc = tag_factory(NS_CBC, "cbc")
 
-_SUBJECT_NOTE = re.compile(r"#([A-Za-z0-9]{1,3})#(.*)\Z", re.DOTALL)
 INVOICED_OBJECT_TYPE = "130"
 PROJECT_TYPE = "50"
 SEPA = "SEPA"
@@ -63,9 +64,18 @@ SCHEME_ID = "schemeID"
 # =========================================================================== reading
 
 
-def read_invoice(root: etree._Element, limits: XmlLimits = DEFAULT_LIMITS) -> ReadResult:
-    """One UBL Invoice or CreditNote element → a result with the document or the violations."""
+def read_invoice(root: etree._Element, limits: XmlLimits = DEFAULT_LIMITS, *, fast: bool = True) -> ReadResult:
+    """One UBL Invoice or CreditNote element → a result with the document or the violations.
+
+    A document the fast path (:mod:`ledgerlink.formats.ubl_fast`) reads without anything to report is
+    taken from it; anything else is read here, which gives every violation with its XPath. ``fast=False``
+    always reads here (the reference the fast path is tested against).
+    """
     local = etree.QName(root).localname
+    if fast:
+        doc = _read_fast(root, limits)
+        if doc is not None:
+            return ReadResult(documents=[Found(doc, f"/{local}")])
     credit = local == "CreditNote"
     src = Source(limits)
     path = f"/{local}"
