@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledgerlink import __version__
 from ledgerlink.api import problems
 from ledgerlink.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
-from ledgerlink.api.routes import customers, documents, system
+from ledgerlink.api.routes import csv_profiles, customers, documents, system
 from ledgerlink.settings import Settings
 from ledgerlink.store.database import Database
 
@@ -37,6 +37,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(system.router)
     app.include_router(documents.router)
     app.include_router(customers.router)
+    app.include_router(csv_profiles.router)
     for name in _AREA_ROUTERS:
         try:
             module = importlib.import_module(f"ledgerlink.api.routes.{name}")

@@ -46,8 +46,12 @@ def source_format_of(media_type: str) -> str:
     raise UnsupportedMediaType(media_type)
 
 
-def read_bytes(data: bytes, media_type: str, *, profile: str | None = None) -> ReadResult:
-    """Every document in ``data``, with reader violations; raises :class:`UnsupportedMediaType`."""
+def read_bytes(data: bytes, media_type: str, *, profile: Any = None) -> ReadResult:
+    """Every document in ``data``, with reader violations; raises :class:`UnsupportedMediaType`.
+
+    ``profile`` (CSV only) is a loaded ``csvprofiles.Profile``, a built-in name, or — from the command
+    line only — a profile file path. The API resolves names itself and never passes a path.
+    """
     kind = source_format_of(media_type_of(media_type))
     if kind == "json":
         return read_canonical_json(data)

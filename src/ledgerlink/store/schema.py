@@ -179,3 +179,15 @@ agents = sa.Table(
     sa.Column("last_seen_at", Timestamp, nullable=False),
     sa.UniqueConstraint("org_id", "agent_id", name="uq_agents_org_agent"),
 )
+
+csv_profiles = sa.Table(
+    "csv_profiles",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    _org_fk(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("org_id", "name", name="uq_csv_profiles_org_name"),
+)

@@ -18,10 +18,11 @@ from ledgerlink.api.deps import connection, database, read_connection, require_s
 from ledgerlink.api.problems import PROBLEM_JSON, Problem, problem_body
 from ledgerlink.domain.documents import Document, DocumentKind
 from ledgerlink.formats import canonical, registry
-from ledgerlink.formats.base import UnsupportedMediaType
+from ledgerlink.domain.violations import Violation
+from ledgerlink.formats.base import ReadResult, UnsupportedMediaType
 from ledgerlink.formats.xml_common import WriteError
 from ledgerlink.observability import DOCUMENTS_RECEIVED, DOCUMENTS_REJECTED
-from ledgerlink.services import idempotency, ingest
+from ledgerlink.services import csv_profiles, idempotency, ingest
 from ledgerlink.services.tenancy import Principal
 from ledgerlink.store.database import Database
 from ledgerlink.store.schema import customers, documents
@@ -100,7 +101,7 @@ def ingest_request(
                             headers={"Idempotent-Replayed": "true"})
         claimed = outcome
     try:
-        result = registry.read_bytes(body, media_type, profile=profile)
+        result = _read(db, who, body, media_type, source_format, profile)
         status, payload = _store_with_retry(db, who, result, source_format, partial, claimed)
     except BaseException:
         if claimed is not None:
@@ -108,6 +109,18 @@ def ingest_request(
         raise
     media = PROBLEM_JSON if status >= 400 else "application/json"
     return Response(payload, status_code=status, media_type=media)
+
+
+def _read(db: Database, who: Principal, body: bytes, media_type: str, source_format: str,
+          profile: str | None) -> ReadResult:
+    """Read the body; a CSV profile name means the organisation's profile, else a built-in — never a path."""
+    if source_format != "csv" or not profile:
+        return registry.read_bytes(body, media_type, profile=profile)
+    with db.read() as conn:
+        resolved = csv_profiles.resolve(conn, who.org_id, profile)
+    if isinstance(resolved, Violation):
+        return ReadResult(violations=[resolved])
+    return registry.read_bytes(body, media_type, profile=resolved)
 
 
 def _store_with_retry(
