@@ -26,6 +26,7 @@ from ledgerlink.domain import documents as m
 from ledgerlink.domain.violations import Violation
 from ledgerlink.formats.base import Found, ReadResult
 from ledgerlink.formats.xml_common import (
+    ElementWriter,
     Source,
     Tag,
     WriteError,
@@ -681,22 +682,8 @@ def write(doc: m.AnyDocument, *, guideline: str | None = None) -> bytes:
     return data
 
 
-class _Writer:
-    def __init__(self, doc: m.Invoice | m.CreditNote):
-        self.doc = doc
-        self.problems: list[Violation] = []
-
-    def el(
-        self, parent: etree._Element, tag: Tag, text: str | None = None, **attrs: str | None
-    ) -> etree._Element:
-        child = etree.SubElement(parent, tag.clark, {k: v for k, v in attrs.items() if v is not None})
-        if text is not None:
-            child.text = text
-        return child
-
-    def opt(self, parent: etree._Element, tag: Tag, text: str | None, **attrs: str | None) -> None:
-        if text is not None:
-            self.el(parent, tag, text, **attrs)
+class _Writer(ElementWriter):
+    doc: m.Invoice | m.CreditNote
 
     def amount(
         self, parent: etree._Element, tag: Tag, value: Decimal | None, currency: str | None = None

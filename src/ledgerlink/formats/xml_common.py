@@ -336,3 +336,22 @@ def finish(
 
 def _short(text: str) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class ElementWriter:
+    """What the UBL and CII writers share: building elements, leaving out absent values, collecting problems."""
+
+    def __init__(self, doc: Any):
+        self.doc = doc
+        self.problems: list[Violation] = []
+
+    def el(self, parent: etree._Element, tag: Tag, text: str | None = None, **attrs: str | None) -> etree._Element:
+        child = etree.SubElement(parent, tag.clark, {k: v for k, v in attrs.items() if v is not None})
+        if text is not None:
+            child.text = text
+        return child
+
+    def opt(self, parent: etree._Element, tag: Tag, text: str | None, **attrs: str | None) -> None:
+        """The element only when there is a value."""
+        if text is not None:
+            self.el(parent, tag, text, **attrs)
