@@ -118,7 +118,7 @@ def _commercial(kind: type[Invoice] | type[CreditNote], number: str, issued: dt.
                                                                      account_name="Northwind Wholesale B.V.",
                                                                      bic="ABNANL2A"),)),
         payment_terms="30 days net",
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 

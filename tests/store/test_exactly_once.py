@@ -135,7 +135,7 @@ def test_server_killed_mid_request_then_retried_stores_everything_once(tmp_path:
             if kills < 6:
                 delay = rng.uniform(0.0, 0.4)
                 victim = server
-                killer = threading.Timer(delay, lambda: victim.send_signal(signal.SIGKILL))
+                killer = threading.Timer(delay, lambda v=victim: v.send_signal(signal.SIGKILL))
                 killer.start()
             try:
                 response = httpx.post(f"{url}/v1/documents", content=batches[batch], timeout=30,

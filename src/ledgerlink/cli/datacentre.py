@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -258,11 +259,11 @@ def key_list(org: Annotated[Optional[str], typer.Option("--org")] = None, data_d
     _print_rows(("id", "org", "name", "scopes", "created", "revoked"), rows)
 
 
-def _print_rows(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _print_rows(header: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
     """Tab-separated lines with a header: readable, and easy to use from scripts."""
     print("\t".join(header))
     for row in rows:
-        print("\t".join(row))
+        print("\t".join(str(value) for value in row))
 
 
 def register(app: typer.Typer) -> None:

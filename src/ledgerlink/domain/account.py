@@ -127,8 +127,8 @@ def build_account(
         balance += amount
         currency = currency or doc.currency
     ageing = {label: Decimal("0.00") for label, _, _ in AGEING_BUCKETS}
-    for item in items:
-        ageing[_bucket(item.days_overdue)] += item.outstanding_amount
+    for account_item in items:
+        ageing[_bucket(account_item.days_overdue)] += account_item.outstanding_amount
     return CustomerAccount(
         balance=balance,
         credit_limit=credit_limit,

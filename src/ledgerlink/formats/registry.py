@@ -152,5 +152,6 @@ def write_bytes(document: AnyDocument, fmt: str) -> bytes:
         import importlib
 
         module = importlib.import_module(f"ledgerlink.formats.{fmt}")
-        return module.write(document)
+        data: bytes = module.write(document)
+        return data
     raise UnsupportedMediaType(fmt)

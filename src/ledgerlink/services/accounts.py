@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -15,7 +17,7 @@ from ledgerlink.formats import canonical
 from ledgerlink.store.schema import customers, documents, ledger_positions
 
 
-def find_customer(conn: Connection, org_id: str, id_or_ref: str) -> sa.Row | None:
+def find_customer(conn: Connection, org_id: str, id_or_ref: str) -> sa.Row[Any] | None:
     """A customer of the organisation by id or by account reference."""
     c = customers.c
     return conn.execute(

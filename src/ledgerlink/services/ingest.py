@@ -227,7 +227,7 @@ class _CustomerFacts:
 def _ensure_customers(conn: Connection, org_id: str, wanted: dict[str, _CustomerFacts]) -> dict[str, str]:
     """Customer id per account reference; creates unknown ones and refreshes name, email and credit limit."""
     ids: dict[str, str] = {}
-    current: dict[str, sa.Row] = {}
+    current: dict[str, Any] = {}
     refs = list(wanted)
     for chunk in _chunks(refs):
         rows = conn.execute(
@@ -281,9 +281,9 @@ def _customer_facts(document: AnyDocument) -> dict[str, _CustomerFacts]:
 
 def _existing_versions(
     conn: Connection, org_id: str, keys: set[tuple[str, str]]
-) -> dict[tuple[str, str], list[sa.Row]]:
+) -> dict[tuple[str, str], list[Any]]:
     """Every stored version of each (kind, number), newest last."""
-    found: dict[tuple[str, str], list[sa.Row]] = {}
+    found: dict[tuple[str, str], list[Any]] = {}
     by_kind: dict[str, list[str]] = {}
     for kind, number in sorted(keys):
         by_kind.setdefault(kind, []).append(number)
@@ -320,21 +320,21 @@ def _store(
     for found in accepted:
         doc = found.document
         if isinstance(doc, CommercialDocument):
-            pair = (party_fingerprint(doc.seller), party_fingerprint(doc.buyer))
-            wanted_parties.setdefault(pair[0], doc.seller)
-            wanted_parties.setdefault(pair[1], doc.buyer)
-            fingerprints.append(pair)
+            seller_buyer = (party_fingerprint(doc.seller), party_fingerprint(doc.buyer))
+            wanted_parties.setdefault(seller_buyer[0], doc.seller)
+            wanted_parties.setdefault(seller_buyer[1], doc.buyer)
+            fingerprints.append(seller_buyer)
         else:
             fingerprints.append(None)
-        for ref, facts in _customer_facts(doc).items():
-            known = wanted_customers.setdefault(ref, facts)
+        for account_ref, facts in _customer_facts(doc).items():
+            known = wanted_customers.setdefault(account_ref, facts)
             known.name = facts.name or known.name
             known.email = facts.email or known.email
             known.credit_limit = facts.credit_limit or known.credit_limit
     party_ids = _ensure_parties(conn, org_id, wanted_parties) if wanted_parties else {}
     customer_ids = _ensure_customers(conn, org_id, wanted_customers)
 
-    keys = {(f.document.kind, f.document.number) for f in accepted}
+    keys: set[tuple[str, str]] = {(f.document.kind, f.document.number) for f in accepted}
     versions: dict[tuple[str, str], list[_Version]] = {
         key: [_Version(r.id, r.version, r.status, r.content_hash) for r in rows]
         for key, rows in _existing_versions(conn, org_id, keys).items()

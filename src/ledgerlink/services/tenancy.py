@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -63,7 +65,7 @@ def create_organisation(conn: Connection, name: str, *, actor: str = "cli") -> s
     return org_id
 
 
-def list_organisations(conn: Connection) -> list[sa.Row]:
+def list_organisations(conn: Connection) -> list[sa.Row[Any]]:
     return list(conn.execute(sa.select(organisations).order_by(organisations.c.created_at)))
 
 
@@ -102,7 +104,7 @@ def revoke_key(conn: Connection, key_id: str, *, actor: str = "cli") -> bool:
     return True
 
 
-def list_keys(conn: Connection, org_id: str | None = None) -> list[sa.Row]:
+def list_keys(conn: Connection, org_id: str | None = None) -> list[sa.Row[Any]]:
     query = sa.select(api_keys.c.id, api_keys.c.org_id, api_keys.c.name, api_keys.c.scopes,
                       api_keys.c.created_at, api_keys.c.revoked_at).order_by(api_keys.c.created_at)
     if org_id:

