@@ -83,9 +83,9 @@ def read_invoice(root: etree._Element, limits: XmlLimits = DEFAULT_LIMITS, *, fa
     fields = _Reader(src, credit).document(root, path)
     result = ReadResult(violations=src.violations)
     if fields is not None:
-        doc = finish(src, m.CreditNote if credit else m.Invoice, path, fields)
-        if doc is not None:
-            result.documents.append(Found(doc, path))
+        document = finish(src, m.CreditNote if credit else m.Invoice, path, fields)
+        if document is not None:
+            result.documents.append(Found(document, path))
     return result
 
 

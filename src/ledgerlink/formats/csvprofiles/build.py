@@ -321,7 +321,7 @@ def _document(
         **head.dates,
     }
     if not text:
-        return make(CreditNote if head.credit_note else Invoice, values)
+        return _invoice_or_credit_note(head.credit_note, values)
     note = text.get("note")
     if note:
         values["notes"] = (make(Note, {"text": note}),)
@@ -338,4 +338,11 @@ def _document(
                 transfer["bic"] = text["payment_bic"]
             payment["credit_transfers"] = (make(CreditTransfer, transfer),)
         values["payment"] = make(PaymentInstructions, payment)
-    return make(CreditNote if head.credit_note else Invoice, values)
+    return _invoice_or_credit_note(head.credit_note, values)
+
+
+def _invoice_or_credit_note(credit_note: bool, values: dict[str, Any]) -> Invoice | CreditNote:
+    """A credit note or an invoice from ``values`` (one ``make`` per class, so each keeps its type)."""
+    if credit_note:
+        return make(CreditNote, values)
+    return make(Invoice, values)

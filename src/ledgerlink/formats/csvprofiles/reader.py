@@ -317,16 +317,17 @@ class _GroupReader:
         for _line, kind, _size in mine:
             if kind == "chars":
                 for i, cell in enumerate(row):
-                    if CONTROLS.search(cell):
+                    control = CONTROLS.search(cell)
+                    if control:
                         out.append(
                             violation(
                                 rownum,
                                 header[i] if i < len(header) else None,
                                 "control characters are not allowed in a cell",
                                 expected="text without control characters (NUL, BEL, ...)",
-                                found=repr(CONTROLS.search(cell).group()),
+                                found=repr(control.group()),
                             )
-                        )  # type: ignore[union-attr]
+                        )
                     if SURROGATES.search(cell):
                         raw = cell.encode("utf-8", "surrogateescape")
                         out.append(

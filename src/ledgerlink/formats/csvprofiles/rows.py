@@ -102,12 +102,12 @@ class Layout:
         self.parties: dict[str, tuple[list[tuple[int, int, str | None]], list[str | None]]] = {}
         for prefix in ("seller_", "buyer_"):
             mapped, constant = [], []
-            for position, part in enumerate(build.PARTY_PARTS):
+            for part_index, part in enumerate(build.PARTY_PARTS):
                 field = Field(prefix + part)
                 default = self.defaults.get(field.value) or None
                 constant.append(default)
                 if field in self.index:
-                    mapped.append((position, self.index[field], default))
+                    mapped.append((part_index, self.index[field], default))
             self.parties[prefix] = (mapped, constant)
         self.party_cache: dict[tuple[Any, ...], Any] = {}
         self.doc_dates = [
@@ -152,13 +152,13 @@ class Layout:
         self.line_texts = [(n, self.index[f]) for n, f in enumerate(line_text_fields) if f in self.index]
         self.line_text_defaults = [self.defaults.get(f.value) or None for f in line_text_fields]
         self.tax_lookup: dict[str, tuple[Any, ...]] = {}
-        for code, spec in profile.tax_codes.items():
-            category = spec.category.value
+        for code, tax_code in profile.tax_codes.items():
+            category = tax_code.category.value
             self.tax_lookup[code] = (
                 category,
-                None if category == "O" else spec.rate,
-                spec.exemption_reason,
-                spec.exemption_reason_code,
+                None if category == "O" else tax_code.rate,
+                tax_code.exemption_reason,
+                tax_code.exemption_reason_code,
             )
         for code in profile.tax_codes:
             self.tax_lookup.setdefault(code.casefold(), self.tax_lookup[code])
@@ -302,11 +302,11 @@ class Layout:
                 text_values[name] = value
         seller = self._party("seller_", row, None)
         if not seller.name:
-            i = index.get(Field.SELLER_NAME)
+            seller_column = index.get(Field.SELLER_NAME)
             problems.append(
                 violation(
                     number,
-                    header[i] if i is not None else None,
+                    header[seller_column] if seller_column is not None else None,
                     "the seller name (BT-27) is empty",
                     expected="a seller name in the row or defaults.seller_name in the profile",
                 )
@@ -336,7 +336,7 @@ class Layout:
 
     def _line(self, number: int, row: list[str], problems: list[Violation]) -> build.LineData | None:
         count = len(problems)
-        amounts = [None, None, None, None, None]  # quantity, price, net, tax, discount
+        amounts: list[Decimal | None] = [None, None, None, None, None]  # quantity, price, net, tax, discount
         parse = self.number
         for slot, i in self.line_amounts:
             text = row[i].strip()
@@ -363,14 +363,14 @@ class Layout:
                 texts[position] = value
         line_id, name, description, item_id, unit_code, accounting, note = texts
         if self.mode_code:
-            i = self.i_code
-            code = (row[i].strip() if i is not None else "") or self.d_code or ""
+            code_column = self.i_code
+            code = (row[code_column].strip() if code_column is not None else "") or self.d_code or ""
             tax_spec = self.tax_lookup.get(code) or self.tax_lookup.get(code.casefold())
             if tax_spec is None:
                 problems.append(
                     violation(
                         number,
-                        self.header[i] if i is not None else None,
+                        self.header[code_column] if code_column is not None else None,
                         "unknown tax code",
                         expected=self.tax_expected,
                         found=code,

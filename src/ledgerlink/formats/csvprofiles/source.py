@@ -122,7 +122,7 @@ class Lines:
             if ends:
                 rest = block[min(ends) + 1 :]
                 self.issues[-1] = (self.count + 1, "cut", size)
-                self.text = _Rest(rest, self.text)  # type: ignore[assignment]
+                self.text = _Rest(rest, self.text)
                 break
         return start[:CUT_KEEP] + "\n"
 
