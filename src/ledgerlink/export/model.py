@@ -15,7 +15,7 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -32,6 +32,8 @@ def _no_float(value: Any) -> Any:
 MoneyValue = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=20, decimal_places=6)]
 Rate = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, le=100)]
 CENT = Decimal("0.01")
+_HUNDRED = Decimal(100)
+_NO_VAT = Decimal(0)
 
 
 class JobStatus(StrEnum):
@@ -286,18 +288,16 @@ def vat_amount(line: Line) -> Decimal:
 
     inclusive: ``line_amount × rate / (100 + rate)``; exclusive and reverse: ``line_amount × rate / 100``.
     """
-    from decimal import ROUND_HALF_UP
-
     tax = line.tax
     if tax is None:
-        return Decimal(0)
+        return _NO_VAT
     if tax.amount is not None:
         return tax.amount
     assert tax.rate is not None
     if tax.type is TaxType.INCLUSIVE:
-        raw = line.line_amount * tax.rate / (Decimal(100) + tax.rate)
+        raw = line.line_amount * tax.rate / (_HUNDRED + tax.rate)
     else:
-        raw = line.line_amount * tax.rate / Decimal(100)
+        raw = line.line_amount * tax.rate / _HUNDRED
     return raw.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

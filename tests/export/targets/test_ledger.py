@@ -33,3 +33,35 @@ def test_attachment_digest() -> None:
 def test_split_description() -> None:
     assert split_description("ACME — pens") == ("ACME", "pens")
     assert split_description("no supplier") == (None, "no supplier")
+
+
+def test_entries_and_postings_stay_immutable_validated_dataclasses() -> None:
+    """Their ``__init__`` is written out for speed; the dataclass contract must not change."""
+    import dataclasses
+
+    posting = Posting(account="A", amount=Decimal("1.10"), currency="EUR", memo="m")
+    assert posting == Posting("A", Decimal("1.10"), "EUR", (), "m") and hash(posting) == hash(
+        Posting("A", Decimal("1.10"), "EUR", (), "m"))
+    assert dataclasses.replace(posting, memo=None).memo is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        posting.amount = Decimal(0)  # type: ignore[misc]
+    with pytest.raises(ValueError, match="finite"):
+        Posting("A", Decimal("NaN"), "EUR")
+    entry = Entry(key="k", item_id="i", kind=EntryKind.BILL, date=date(2026, 1, 2), description="x",
+                  postings=(posting,))
+    assert (entry.metadata, entry.tags, entry.attachments) == ((), (), ())
+    assert dataclasses.replace(entry, key="z") == Entry("z", "i", EntryKind.BILL, date(2026, 1, 2), "x", (posting,))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entry.key = "other"  # type: ignore[misc]
+    assert [f.name for f in dataclasses.fields(Entry)] == ["key", "item_id", "kind", "date", "description",
+                                                           "postings", "metadata", "tags", "attachments"]
+
+
+def test_imbalance_sums_exactly_in_any_order_of_currencies() -> None:
+    postings = (Posting("A", Decimal("2"), "USD"), Posting("B", Decimal("1.10"), "EUR"),
+                Posting("C", Decimal("-2"), "USD"), Posting("D", Decimal("-1.05"), "EUR"))
+    assert Entry("k", "k", EntryKind.JOURNAL, date(2026, 1, 2), "x", postings).imbalance() == {
+        "EUR": Decimal("0.05")}
+    assert Entry("k", "k", EntryKind.JOURNAL, date(2026, 1, 2), "x", ()).imbalance() == {}
+    assert Entry("k", "k", EntryKind.JOURNAL, date(2026, 1, 2), "x",
+                 (Posting("A", Decimal("0.1"), "EUR"),)).imbalance() == {"EUR": Decimal("0.1")}

@@ -14,10 +14,12 @@ POSIX only (``fcntl.flock``).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,12 +57,25 @@ class LedgerFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._fspath = os.fspath(path)
         self.lock_path = path.with_name(path.name + ".lock")
         self.intent_path = path.with_name(path.name + ".ledgerlink-intent")
 
     def stamp(self) -> tuple[int, int]:
         """(size, mtime_ns): changes whenever anyone writes the file."""
-        info = self.path.stat()
+        info = os.stat(self._fspath)
+        return info.st_size, info.st_mtime_ns
+
+    def stamp_if_file(self) -> tuple[int, int] | None:
+        """The stamp, or ``None`` when the path is missing or not a regular file (one ``stat``)."""
+        try:
+            info = os.stat(self._fspath)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EBADF):
+                return None  # what Path.is_file() treats as "not a file"
+            raise
+        if not stat.S_ISREG(info.st_mode):
+            return None
         return info.st_size, info.st_mtime_ns
 
     @contextmanager
@@ -129,7 +144,7 @@ class LedgerFile:
                 view = memoryview(data)
                 while written < len(data):
                     written += os.write(handle.fileno(), view[written:])
-                os.fsync(handle.fileno())
+                os.fdatasync(handle.fileno())  # the bytes and the new size: the batch's durability point
                 handle.seek(before)
                 if handle.read(len(data)) != data:
                     raise TargetUnreachable(f"{self.path}: appended text did not read back identically")
@@ -148,7 +163,7 @@ class LedgerFile:
         fd = os.open(self.intent_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             os.write(fd, record)
-            os.fsync(fd)
+            os.fdatasync(fd)  # its bytes; its name is made durable by the folder's fsync below
         finally:
             os.close(fd)
         _fsync_dir(self.intent_path.parent)

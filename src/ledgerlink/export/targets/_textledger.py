@@ -26,7 +26,7 @@ from ledgerlink.export.targets.base import (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Posted:
     """An entry already in the ledger."""
 
@@ -86,13 +86,21 @@ class TextLedgerTarget(ABC):
         """Parse the ledger (raise ``TargetRejected`` if the ledger itself is broken)."""
 
     def _current(self) -> Index:
-        """The index, re-read only when someone else changed the file since we last saw it."""
-        if not self.path.is_file():
+        """The index, re-read only when someone else changed the file since we last saw it.
+
+        One ``stat`` per call. An unchanged (size, mtime) means the file holds exactly what the index was
+        read from (the index is only ever read or updated under the writer lock), so an intent record
+        left by a writer that died before touching the ledger cannot make it stale; any byte written by
+        another process changes the stamp, and the re-read happens under the lock, after ``recover()``.
+        """
+        index = self._index
+        stamp = self._file.stamp_if_file()
+        if stamp is None:
             raise TargetUnreachable(f"ledger file {self.path} does not exist")
-        if self._index is None or self._file.needs_recovery() or self._file.stamp() != self._index.stamp:
+        if index is None or stamp != index.stamp:
             with self._file.locked():
-                self._index = self._load()
-        return self._index
+                index = self._index = self._load()
+        return index
 
     def _load(self) -> Index:
         try:
@@ -134,6 +142,14 @@ class TextLedgerTarget(ABC):
     def exists(self, key: str) -> str | None:
         posted = self._current().posted.get(key)
         return posted.external_id if posted else None
+
+    def exists_many(self, keys: Sequence[str]) -> dict[str, str | None]:
+        """``exists`` for many keys against one look at the file (stage 10 asks once per batch)."""
+        posted = self._current().posted
+        found: dict[str, str | None] = dict.fromkeys(keys)
+        for key in found.keys() & posted.keys():
+            found[key] = posted[key].external_id
+        return found
 
     # -- writing -------------------------------------------------------------------------------------
 
@@ -182,12 +198,14 @@ class TextLedgerTarget(ABC):
         line = index.lines + prefix.count("\n")
         taken: dict[Path, str] = {}
         added: dict[str, tuple[Posted, list[PlannedDocument]]] = {}
+        entry_text, external_id, no_documents = self._entry_text, self._external_id, []  # looked up once
         for entry in fresh:
             account = document_account(entry)
-            planned = self._plan(account, entry.date, entry.attachments, {}, taken)
-            text = self._entry_text(entry, status, planned)
+            planned = (self._plan(account, entry.date, entry.attachments, {}, taken) if entry.attachments
+                       else no_documents)
+            text = entry_text(entry, status, planned)
             header = line + 2  # every entry text starts with one blank line, then its first line
-            added[entry.key] = (Posted(self._external_id(entry, header), entry.date, account), planned)
+            added[entry.key] = (Posted(external_id(entry, header), entry.date, account), planned)
             chunks.append(text)
             line += text.count("\n")
         ids = [index.posted[e.key].external_id if e.key in index.posted else None for e in entries]

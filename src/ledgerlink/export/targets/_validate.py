@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ledgerlink.export.ledger import Entry
+from ledgerlink.export.ledger import Entry, imbalance_of
 from ledgerlink.export.targets.base import TargetRejected
 
 CURRENCY = re.compile(r"^[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]$")
@@ -40,42 +40,46 @@ def validate_batch(
     """Raise ``TargetRejected`` for the first entry the ledger would refuse (see module docstring)."""
     seen: dict[str, int] = {}
     currencies_ok: set[str] = set()
+    fits = key_pattern.fullmatch if key_pattern is not None else None
     for index, entry in enumerate(entries):
         key = entry.key
         if not key or "\n" in key or "\r" in key or "\t" in key:
             raise TargetRejected("key must be non-empty, without line breaks or tabs", key=key,
                                  path=f"entries[{index}].key")
-        if key_pattern is not None and not key_pattern.fullmatch(key):
+        if fits is not None and not fits(key):
             raise TargetRejected(f"key {key!r} does not fit this target: {key_rule}", key=key,
                                  path=f"entries[{index}].key")
         if key in seen:
             raise TargetRejected(f"key repeated in the batch (first at entries[{seen[key]}])", key=key,
                                  path=f"entries[{index}].key")
         seen[key] = index
-        if len(entry.postings) < 2:
-            raise TargetRejected(f"an entry needs at least two postings, found {len(entry.postings)}",
+        postings = entry.postings
+        if len(postings) < 2:
+            raise TargetRejected(f"an entry needs at least two postings, found {len(postings)}",
                                  key=key, path=f"entries[{index}].postings")
-        off = entry.imbalance()
+        off = imbalance_of(postings)
         if off:
             found = ", ".join(f"{total:+f} {currency}" for currency, total in sorted(off.items()))
             raise TargetRejected(f"entry does not balance: expected 0 per currency, found {found}",
                                  key=key, path=f"entries[{index}].postings")
-        if lock is not None and entry.date <= lock:
-            raise TargetRejected(f"date {entry.date} is in the period locked up to {lock}", key=key,
+        day = entry.date
+        if lock is not None and day <= lock:
+            raise TargetRejected(f"date {day} is in the period locked up to {lock}", key=key,
                                  path=f"entries[{index}].date")
-        for number, posting in enumerate(entry.postings):
+        for number, posting in enumerate(postings):
             rule = accounts.get(posting.account)
             if (rule is not None and posting.currency in currencies_ok
-                    and (rule.opened is None or rule.opened <= entry.date)
-                    and (rule.closed is None or entry.date <= rule.closed)
+                    and (rule.opened is None or rule.opened <= day)
+                    and (rule.closed is None or day <= rule.closed)
                     and (rule.currencies is None or posting.currency in rule.currencies)):
                 continue  # the common case: a known account, open, currency allowed
             _check_posting(entry, f"entries[{index}]", number, posting.account, posting.currency, accounts)
             currencies_ok.add(posting.currency)
-        for number, attachment in enumerate(entry.attachments):
-            if not attachment.digest_matches():
-                raise TargetRejected(f"sha256 {attachment.sha256} does not match the file's content",
-                                     key=key, path=f"entries[{index}].attachments[{number}].sha256")
+        if entry.attachments:
+            for number, attachment in enumerate(entry.attachments):
+                if not attachment.digest_matches():
+                    raise TargetRejected(f"sha256 {attachment.sha256} does not match the file's content",
+                                         key=key, path=f"entries[{index}].attachments[{number}].sha256")
 
 
 def _check_posting(entry: Entry, where: str, number: int, account: str, currency: str,

@@ -26,7 +26,7 @@ from pathlib import Path
 from beancount import loader
 from beancount.core import data
 
-from ledgerlink.export.ledger import Entry, PostingStatus, plain_number, split_description
+from ledgerlink.export.ledger import DESCRIPTION_SEPARATOR, Entry, PostingStatus, plain_number
 from ledgerlink.export.targets._textledger import Index, PlannedDocument, Posted, TextLedgerTarget, document_account
 from ledgerlink.export.targets._validate import AccountRule
 from ledgerlink.export.targets.base import LedgerAccount, TargetRejected
@@ -36,6 +36,7 @@ KEY_META = "ledgerlink-key"
 RESERVED_META = {KEY_META, "item-id", "entry-kind", "filename", "lineno", "sha256"}
 _META_KEY_BAD = re.compile(r"[^a-z0-9_-]+")
 _TAG_BAD = re.compile(r"[^A-Za-z0-9_./-]+")
+_FINALISED = PostingStatus.FINALISED  # looked up once (an Enum member access costs a call)
 
 
 @lru_cache(maxsize=4096)
@@ -133,41 +134,67 @@ class BeancountTarget(TextLedgerTarget):
                     key=first_key[(account, currency, day)])
 
     def _entry_text(self, entry: Entry, status: PostingStatus, documents: Sequence[PlannedDocument]) -> str:
-        flag = "*" if status is PostingStatus.FINALISED else "!"
-        payee, narration = split_description(entry.description)
-        head = f"{quote(payee)} {quote(narration)}" if payee is not None else quote(narration)
+        description = entry.description
+        payee, separated, narration = description.partition(DESCRIPTION_SEPARATOR)  # as split_description
+        head = f"{quote(payee)} {quote(narration)}" if separated else quote(description)
         if entry.tags:
             tags = sorted({tag_name(group, value) for group, value in entry.tags} - {""})
             head += "".join(f" #{tag}" for tag in tags)
+        day = entry.date.isoformat()
+        key = quote(entry.key)
+        item_id = key if entry.item_id == entry.key else quote(entry.item_id)
         # the three ledgerlink keys are reserved, so entry metadata can never clash with them
-        parts = [f"\n{entry.date.isoformat()} {flag} {head}\n  {KEY_META}: {quote(entry.key)}\n"
-                 f"  item-id: {quote(entry.item_id)}\n  entry-kind: \"{entry.kind.value}\"\n"]
+        parts = [f"\n{day} {'*' if status is _FINALISED else '!'} {head}\n  {KEY_META}: {key}\n"
+                 f"  item-id: {item_id}\n  entry-kind: \"{entry.kind}\"\n"]
         if entry.metadata or entry.tags:
-            meta: dict[str, str] = {}
+            meta: dict[str, str] = {}  # name → value: one line per name; the same name twice must agree
             for number, (name, value) in enumerate(entry.metadata):
-                self._put(meta, meta_key(name), value, entry, f"metadata[{number}]")
+                name = meta_key(name)
+                if name in meta or name in RESERVED_META:
+                    self._put(meta, name, value, entry, "metadata", number)  # refuses a clash
+                    continue  # the same pair again: one line
+                meta[name] = value
+                parts.append(f"  {name}: {quote(value)}\n")
             for number, (group, value) in enumerate(entry.tags):
-                self._put(meta, meta_key(group), value, entry, f"tags[{number}]")
-            parts += [f"  {name}: {quote(value)}\n" for name, value in meta.items()]
+                name = meta_key(group)
+                if name in meta or name in RESERVED_META:
+                    self._put(meta, name, value, entry, "tags", number)
+                    continue
+                meta[name] = value
+                parts.append(f"  {name}: {quote(value)}\n")
         for number, posting in enumerate(entry.postings):
-            parts.append(f"  {posting.account}  {plain_number(posting.amount)} {posting.currency}\n")
-            if posting.tags or posting.memo:
+            amount = str(posting.amount)
+            if "E" in amount:
+                amount = plain_number(posting.amount)
+            parts.append(f"  {posting.account}  {amount} {posting.currency}\n")
+            if posting.tags and not posting.memo and len(posting.tags) == 1:  # the usual dimension
+                group, value = posting.tags[0]
+                name = meta_key(group)
+                if name in RESERVED_META:
+                    self._put({}, name, value, entry, f"postings[{number}].tags", 0)  # refuses the entry
+                parts.append(f"    {name}: {quote(value)}\n")
+            elif posting.tags or posting.memo:
                 posting_meta: dict[str, str] = {}
                 for tag_number, (group, value) in enumerate(posting.tags):
-                    self._put(posting_meta, meta_key(group), value, entry, f"postings[{number}].tags[{tag_number}]")
+                    self._put(posting_meta, meta_key(group), value, entry, f"postings[{number}].tags", tag_number)
                 if posting.memo:
-                    self._put(posting_meta, "memo", posting.memo, entry, f"postings[{number}].memo")
+                    self._put(posting_meta, "memo", posting.memo, entry, f"postings[{number}].memo", None)
                 parts += [f"    {name}: {quote(value)}\n" for name, value in posting_meta.items()]
         if documents:
             account = document_account(entry)
             for document in documents:
-                parts.append(f"\n{entry.date.isoformat()} document {account} {quote(document.reference)}\n"
+                parts.append(f"\n{day} document {account} {quote(document.reference)}\n"
                              f"  {KEY_META}: {quote(entry.key)}\n  sha256: {quote(document.file.sha256.lower())}\n")
         return "".join(parts)
 
     @staticmethod
-    def _put(meta: dict[str, str], name: str, value: str, entry: Entry, path: str) -> None:
-        """Add one metadata pair; a clash (reserved name, or same key with another value) refuses the entry."""
+    def _put(meta: dict[str, str], name: str, value: str, entry: Entry, field: str, number: int | None) -> None:
+        """Add one metadata pair; a clash (reserved name, or same key with another value) refuses the entry.
+        The refusal's path is ``field[number]`` (``field`` alone when ``number`` is None)."""
+        if name not in RESERVED_META and meta.get(name, value) == value:
+            meta[name] = value  # the common case: built without formatting the path
+            return
+        path = field if number is None else f"{field}[{number}]"
         if name in RESERVED_META:
             raise TargetRejected(f"metadata name {name!r} is reserved by the beancount target", key=entry.key,
                                  path=path)

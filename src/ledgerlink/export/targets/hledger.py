@@ -46,6 +46,7 @@ _COMMODITY = re.compile(r"^commodity\s+(.+)$")
 _LOCK = re.compile(r"^[;#*]\s*" + LOCK_TAG + r":\s*(\d{4}-\d{2}-\d{2})\s*$")
 _TAG_NAME_BAD = re.compile(r"[\s:,]+")
 _SYMBOL = re.compile(r'"[^"]+"|[^\d\s.,+\-"]+')
+_FINALISED = PostingStatus.FINALISED  # looked up once (an Enum member access costs a call)
 
 
 def _tags_in(comment: str) -> list[tuple[str, str]]:
@@ -189,27 +190,40 @@ class HledgerTarget(TextLedgerTarget):
         return f"{plain_number(amount)} {symbol}"
 
     def _entry_text(self, entry: Entry, status: PostingStatus, documents: Sequence[PlannedDocument]) -> str:
-        flag = "*" if status is PostingStatus.FINALISED else "!"
+        flag = "*" if status is _FINALISED else "!"
         description = entry.description
         if ";" in description or not description.isprintable():
             description = " ".join(description.replace(";", ",").splitlines())
         description = description.strip()
         head = f"{entry.date.isoformat()} {flag} ({entry.key}) {description}".rstrip()
         # the key passed _extra_checks (no comma, no line break); the three ledgerlink tags are reserved
-        parts = [f"\n{head}\n    ; {KEY_TAG}: {entry.key}\n    ; {self._tag('item-id', entry.item_id)}\n"
-                 f"    ; entry-kind: {entry.kind.value}\n"]
-        for number, (name, value) in enumerate((*entry.metadata, *entry.tags)):
-            if tag_name(name) in RESERVED_TAGS:
+        item_id = entry.item_id
+        if "," in item_id or not item_id.isprintable():  # as _tag() writes it
+            item_id = " ".join(item_id.replace(",", ";").splitlines())
+        parts = [f"\n{head}\n    ; {KEY_TAG}: {entry.key}\n    ; item-id: {item_id.strip()}\n"
+                 f"    ; entry-kind: {entry.kind}\n"]
+        for number, (name, value) in enumerate((*entry.metadata, *entry.tags) if entry.tags else entry.metadata):
+            tag = tag_name(name)
+            if tag in RESERVED_TAGS:
                 raise TargetRejected(f"tag name {name!r} is reserved by the hledger target", key=entry.key,
                                      path=f"metadata/tags[{number}]")
-            parts.append(f"    ; {self._tag(name, value)}\n")
+            if "," in value or not value.isprintable():  # as _tag() writes it
+                value = " ".join(value.replace(",", ";").splitlines())
+            parts.append(f"    ; {tag}: {value.strip()}\n")
         for document in documents:
             parts.append(f"    ; {self._tag('attachment', document.reference)}\n"
                          f"    ; attachment-sha256: {document.file.sha256.lower()}\n")
         for posting in entry.postings:
-            parts.append(f"    {posting.account}  {self._amount(posting.amount, posting.currency)}\n")
+            currency = posting.currency
+            amount = str(posting.amount)
+            if "E" in amount:
+                amount = plain_number(posting.amount)
+            symbol = currency if currency.isalpha() else f'"{currency}"'  # as _amount() writes it
+            parts.append(f"    {posting.account}  {amount} {symbol}\n")
             for name, value in posting.tags:
-                parts.append(f"        ; {self._tag(name, value)}\n")
+                if "," in value or not value.isprintable():  # as _tag() writes it
+                    value = " ".join(value.replace(",", ";").splitlines())
+                parts.append(f"        ; {tag_name(name)}: {value.strip()}\n")
             if posting.memo:
                 parts.append(f"        ; {self._tag('memo', posting.memo)}\n")
         return "".join(parts)
