@@ -83,3 +83,41 @@ def test_http_is_accepted_only_with_the_explicit_flag(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CollectorConfigError, match="cannot read the file"):
         load(tmp_path / "absent.toml")
+
+
+PROFILE = """
+extends = "sage50-audit-trail"
+name = "acme-sage50"
+[defaults]
+seller_name = "Acme Widgets Ltd"
+seller_vat_id = "GB980780684"
+"""
+
+
+def test_a_profile_file_is_resolved_against_the_configuration_and_loaded_up_front(tmp_path: Path) -> None:
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "acme.toml").write_text(PROFILE)
+    config = load(_write(tmp_path, GOOD.replace('format = "sage50-audit-trail"', 'format = "profiles/acme.toml"')))
+    folder = config.folders[0]
+    assert folder.format == str(tmp_path / "profiles" / "acme.toml")
+    assert folder.profile_file == tmp_path / "profiles" / "acme.toml"
+    assert load(_write(tmp_path, GOOD)).folders[0].profile_file is None  # a built-in name stays a name
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        (None, "folders[0].format: profile"),  # no such file
+        (PROFILE.replace('extends = "sage50-audit-trail"', 'extends = "sage51"'), "no built-in profile of this name"),
+        (PROFILE + "\n[columns]\nnumber = \"No Such Column\"\n", "columns.number"),
+    ],
+)
+def test_a_bad_profile_file_is_a_configuration_error(tmp_path: Path, profile: str | None, expected: str) -> None:
+    if profile is not None:
+        (tmp_path / "mine.toml").write_text(profile)
+    with pytest.raises(CollectorConfigError) as raised:
+        load(_write(tmp_path, GOOD.replace('format = "sage50-audit-trail"', 'format = "mine.toml"')))
+    message = str(raised.value)
+    assert "folders[0].format: profile" in message and expected in message, message
+    if profile is None:
+        assert "cannot read the file" in message

@@ -140,6 +140,46 @@ def test_files_are_delivered_archived_with_receipts_and_refused_files_quarantine
     assert all(json.loads(line)["message"] for line in log_text.splitlines())
 
 
+SAGE_HEADER = ("Type,Account Ref,Nominal Code,Department,Date,Reference,Details,Net Amount,Tax Code,Tax Amount,"
+               "Exchange Rate,Extra Ref,User Name,Project Ref,Cost Code")
+
+
+def test_a_csv_folder_with_the_users_profile_file_is_read_by_the_agent_and_delivered(
+    tmp_path: Path, centre: DataCentre
+) -> None:
+    profile = tmp_path / "profiles" / "acme-sage50.toml"
+    profile.parent.mkdir()
+    profile.write_text('extends = "sage50-audit-trail"\nname = "acme-sage50"\n[defaults]\n'
+                       'seller_name = "Acme Widgets Ltd"\nseller_vat_id = "GB980780684"\n')
+    watch = tmp_path / "exports"
+    site = Site(tmp_path, centre, folders=[{"path": str(watch), "format": "profiles/acme-sage50.toml",
+                                            "patterns": ["*.csv"], "archive": str(tmp_path / "archive"),
+                                            "quarantine": str(tmp_path / "quarantine")}])
+    p = site.prefix
+    good = [SAGE_HEADER,
+            f"SI,CUST001,4000,0,15/03/2026,{p}1,Consultancy,1250.00,T1,250.00,1.00,,U,,",
+            f"SI,CUST001,4010,0,15/03/2026,{p}1,Manuals,80.00,T0,0.00,1.00,,U,,",
+            f"SC,CUST002,4000,0,16/03/2026,{p}2,Refund,100.00,T1,20.00,1.00,,U,,"]
+    bad = [SAGE_HEADER,
+           f"SI,CUST001,4000,0,15/03/2026,{p}3,Consultancy,10.00,T1,2.00,1.00,,U,,",
+           f"SI,CUST001,4000,0,15/03/2026,{p}4,Consultancy,10.00,T7,2.00,1.00,,U,,"]
+    site.drop("sales.csv", ("\r\n".join(good) + "\r\n").encode())
+    site.drop("broken.csv", ("\r\n".join(bad) + "\r\n").encode())
+    site.agent.start()
+    try:
+        assert wait_for(lambda: site.done(2), 30), (site.placed(), site.waiting())
+    finally:
+        site.agent.terminate()
+    assert _numbers(centre, p) == Counter({f"{p}1": 1, f"{p}2": 1})  # nothing of broken.csv was sent
+    receipt = json.loads(next(x for x in files_under(site.archive) if x.name == "sales.csv.receipt.json").read_text())
+    assert sorted(d["number"] for d in receipt["documents"]) == [f"{p}1", f"{p}2"]
+    with centre.client() as client:
+        doc = client.get(f"/v1/documents/{receipt['documents'][0]['id']}").json()
+    assert "Acme Widgets Ltd" in json.dumps(doc)  # the seller came from the user's profile file
+    text = next(x for x in files_under(site.quarantine) if x.name == "broken.csv.error.txt").read_text()
+    assert "row 3" in text and "Tax Code" in text and "T7" in text, text
+
+
 def _status(site: Site) -> dict[str, Any]:
     done = subprocess.run([*AGENT, "status", "--config", str(site.config), "--json"], capture_output=True, text=True,
                           timeout=30)
@@ -210,8 +250,8 @@ def test_quarantined_file_retried_after_a_fix_is_delivered_once(tmp_path: Path, 
     assert _numbers(centre, site.prefix) == Counter({number: 1})
 
 
-def _listening_sockets_of(pid: int) -> list[str]:
-    """LISTEN (TCP state 0A) sockets owned by the process: its fd inodes matched against /proc tables."""
+def _socket_fds_of(pid: int) -> set[str]:
+    """Socket inodes of the process's open fds (an fd closed while we look is skipped)."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
@@ -220,6 +260,12 @@ def _listening_sockets_of(pid: int) -> list[str]:
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
+    return inodes
+
+
+def _listening_sockets_of(pid: int) -> list[str]:
+    """LISTEN (TCP state 0A) sockets owned by the process: its fd inodes matched against /proc tables."""
+    inodes = _socket_fds_of(pid)
     listening = []
     for table in ("tcp", "tcp6"):
         for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
@@ -237,6 +283,7 @@ def _listening_sockets_of(pid: int) -> list[str]:
 def test_agent_opens_no_listening_socket(tmp_path: Path, centre: DataCentre) -> None:
     site = Site(tmp_path, centre)
     process = site.agent.start()
+    assert centre.process is not None
     try:
         own_server_listens = _listening_sockets_of(centre.process.pid)  # the check can see a listener
         assert own_server_listens
@@ -244,8 +291,7 @@ def test_agent_opens_no_listening_socket(tmp_path: Path, centre: DataCentre) -> 
         for i in range(40):
             site.drop(f"n{i}.json", samples.invoice_json(f"{site.prefix}{i}"))
             assert _listening_sockets_of(process.pid) == []
-            seen_sockets += sum(1 for fd in Path(f"/proc/{process.pid}/fd").iterdir()
-                                if os.readlink(fd).startswith("socket:"))
+            seen_sockets += len(_socket_fds_of(process.pid))
             time.sleep(0.05)
         assert wait_for(lambda: site.done(40), 30)
         assert _listening_sockets_of(process.pid) == []

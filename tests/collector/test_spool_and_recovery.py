@@ -127,3 +127,64 @@ def test_a_name_taken_in_the_dated_folder_gets_the_record_id(tmp_path: Path) -> 
     first.parent.mkdir(parents=True)
     first.write_text("x")
     assert filing.choose_destination(tmp_path, "a.csv", 8, when).name == "a.8.csv"
+
+
+def test_add_many_records_a_batch_and_skips_paths_already_active(tmp_path: Path) -> None:
+    from ledgerlink.collector.spool import NewFile
+
+    spool = Spool(tmp_path / "spool.sqlite3")
+    old = spool.add(folder="/in", path="/in/b.csv", size=1, mtime_ns=1, sha256="bb", completed_at=1.0)
+    assert old is not None
+    refused = spool.add(folder="/in", path="/in/z.csv", size=1, mtime_ns=1, sha256="cc", completed_at=1.0)
+    assert refused is not None
+    spool.update(refused.id, state="quarantined")
+    batch = [NewFile("/in", f"/in/{name}.csv", 3, 7, sha, 2.0) for name, sha in
+             [("a", "aa"), ("b", "bb"), ("c", "cc"), ("d", "dd")]]
+    records = spool.add_many(batch)
+    assert [r is None for r in records] == [False, True, False, False]  # b.csv is still queued
+    assert [(r.path, r.state, r.sha256, r.completed_at) for r in records if r] == [
+        ("/in/a.csv", "queued", "aa", 2.0), ("/in/c.csv", "queued", "cc", 2.0), ("/in/d.csv", "queued", "dd", 2.0)]
+    # content refused before gets the next generation (a new Idempotency-Key), the rest generation 0
+    assert [r.generation for r in records if r] == [0, 1, 0]
+    assert spool.active_paths(["/in/a.csv", "/in/b.csv", "/in/z.csv", "/in/nope.csv"]) == {"/in/a.csv", "/in/b.csv"}
+    assert spool.active_in_folder("/in") == {"/in/a.csv", "/in/b.csv", "/in/c.csv", "/in/d.csv"}
+    assert spool.add_many([]) == []
+    spool.close()
+    again = Spool(tmp_path / "spool.sqlite3")
+    assert again.counts()["queued"] == 4
+
+
+def test_durable_commits_run_with_full_sync_whatever_came_before(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.sqlite3")
+    record = spool.add(folder="/in", path="/in/a.csv", size=3, mtime_ns=1, sha256="aa", completed_at=1.0)
+    assert record is not None
+    spool.update(record.id, state="uploading", attempts=1, durable=False)
+    with spool.transaction(durable=False) as db:
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL: written, not fsynced
+    with spool.transaction() as db:
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: fsynced at commit
+    with pytest.raises(RuntimeError), spool.transaction(durable=False) as db:
+        db.execute("UPDATE files SET attempts = 99")
+        raise RuntimeError("rolled back")
+    with spool.transaction() as db:
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    spool.sync()
+    assert spool.get_meta("synced_at") is not None
+    spool.close()
+    again = Spool(tmp_path / "spool.sqlite3")
+    assert (again.get(record.id).state, again.get(record.id).attempts) == ("uploading", 1)
+
+
+def test_a_burst_of_renamed_files_is_taken_in_batches_once_each(agent: Agent, tmp_path: Path) -> None:
+    folder = agent.config.folders[0]
+    paths = []
+    for i in range(600):
+        path = tmp_path / "in" / f"f{i:03}.json"
+        path.write_bytes(b'{"n": %d}' % i)
+        paths.append(path)
+    candidates = [(folder, p, "renamed in", 5.0) for p in paths]
+    taken = agent._take_many(candidates + candidates[:10])  # the same file twice in one arrival
+    assert len(taken) == 600 and len({r.path for r in taken}) == 600
+    assert all(r.sha256 == hashlib.sha256(Path(r.path).read_bytes()).hexdigest() for r in taken)
+    assert agent._take_many(candidates) == []  # all active already
+    assert agent.spool.counts()["queued"] == 600

@@ -33,7 +33,7 @@ def _config(config: Path | None, watch: Path | None, server: str | None, key_fil
             return loaded
         if watch is None or server is None or key_file is None:
             raise typer.BadParameter("give --config FILE, or all of --watch DIR --server URL --key-file FILE")
-        data: dict[str, Any] = {
+        data = {
             "agent": {"state_dir": str(state_dir or watch / ".ledgerlink-collector")},
             "server": {"url": server, "key_file": str(key_file), "insecure_allow_http": insecure_allow_http},
             "folders": [{"path": str(watch), "format": folder_format}],
@@ -56,7 +56,7 @@ def collect(
     server: str | None = typer.Option(None, "--server", help="Quick start: the data centre's URL (https://)"),
     key_file: Path | None = typer.Option(None, "--key-file", help="Quick start: file holding the API key"),
     ca_bundle: Path | None = typer.Option(None, "--ca-bundle", help="Quick start: PEM CA bundle to trust"),
-    folder_format: str = typer.Option("auto", "--format", help="Quick start: auto, json or a CSV profile name"),
+    folder_format: str = typer.Option("auto", "--format", help="Quick start: auto, json, a CSV profile name or a CSV profile file (*.toml)"),
     state_dir: Path | None = typer.Option(None, "--state-dir", help="Quick start: spool and log folder"),
     stable_seconds: float | None = typer.Option(None, "--stable-seconds", help="Quick start: completion delay"),
     insecure_allow_http: bool = typer.Option(False, "--insecure-allow-http",
@@ -89,7 +89,7 @@ def collect(
 
 
 def _resolved(ctx: typer.Context, config: Path | None) -> CollectorConfig:
-    args = list(ctx.obj["args"]) if ctx.obj else [None] * 9
+    args: list[Any] = list(ctx.obj["args"]) if ctx.obj else [None, None, None, None, None, "auto", None, False, None]
     if config is not None:
         args[0] = config
     return _config(*args)

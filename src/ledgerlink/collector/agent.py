@@ -1,12 +1,16 @@
 """The collector agent: watch → spool → upload → archive / quarantine, resumable at any instant.
 
-Order of durable steps for one file (each committed before the next begins):
+Order of steps for one file (each committed before the next begins; "durable" = fsynced first):
 
-1. complete (see :mod:`.completion`) → hashed → spool row ``queued`` (path, size, sha256);
+1. complete (see :mod:`.completion`) → hashed → spool row ``queued`` (path, size, sha256), durable;
+   the files found complete together are recorded in one transaction (one fsync per batch);
 2. ``uploading`` → one HTTPS ``POST /v1/documents`` with the Idempotency-Key → receipt;
-3. ``archiving`` with the destination and the receipt recorded → receipt file written and fsynced →
-   file renamed into ``archive/YYYY/MM/DD/`` → ``archived``
+3. ``archiving`` with the destination and the receipt recorded, durable → receipt file written and
+   fsynced → file renamed into ``archive/YYYY/MM/DD/``, folders fsynced → ``archived``
    (or ``quarantining`` → ``.error.json`` / ``.error.txt`` → renamed into quarantine → ``quarantined``).
+
+``uploading``, ``archived`` / ``quarantined`` and a retry's ``queued`` are not fsynced on their own
+(see :mod:`.spool`): losing one to a power cut only sends the row back to a state recovery handles.
 
 On start, :meth:`Agent.recover` reconciles the spool with the disk: ``uploading`` is sent again
 (the centre replays the receipt), a pending move is finished, or recognised as done when the file
@@ -15,6 +19,7 @@ is already at its destination. The agent opens no listening socket: all traffic 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 import hashlib
@@ -36,14 +41,18 @@ from ledgerlink.collector import filing
 from ledgerlink.collector.backoff import retry_delay
 from ledgerlink.collector.completion import CompletionTracker, Observation, renamed_in
 from ledgerlink.collector.config import CollectorConfig, FolderConfig, read_key
+from ledgerlink.collector.groupsync import FolderSyncer
 from ledgerlink.collector.logs import LOGGER_NAME
-from ledgerlink.collector.spool import Spool, SpoolRecord
+from ledgerlink.collector.spool import NewFile, Spool, SpoolRecord
 from ledgerlink.collector.tls import client_context
-from ledgerlink.collector.uploader import Accepted, Endpoint, Refused, idempotency_key, upload
+from ledgerlink.collector.uploader import Accepted, Endpoint, Outcome, Refused, idempotency_key, upload
 
 log = logging.getLogger(LOGGER_NAME)
 
 TICK_SECONDS = 0.1
+TAKE_BATCH = 256  # files hashed and recorded per spool transaction (one fsync); uploads start after each
+
+Candidate = tuple[FolderConfig, Path, str, float]  # folder, file, how it was found complete, when (epoch)
 
 
 def endpoint_for(config: CollectorConfig) -> Endpoint:
@@ -78,6 +87,16 @@ def _observe(path: Path) -> Observation | None:
     return Observation(st.st_size, st.st_mtime_ns)
 
 
+def _load_profiles(config: CollectorConfig) -> dict[str, Any]:
+    """The CSV profile files of the folders, loaded once (folder format → ``Profile``)."""
+    files = {f.format: f.profile_file for f in config.folders if f.profile_file is not None}
+    if not files:
+        return {}
+    from ledgerlink.collector import csvlocal  # the CSV reader is imported only when a folder needs it
+
+    return {name: csvlocal.load(path) for name, path in files.items()}
+
+
 class Agent:
     def __init__(self, config: CollectorConfig, *, spool: Spool | None = None):
         self.config = config
@@ -86,11 +105,14 @@ class Agent:
         self.agent_id = self.spool.agent_id(config.agent.id, self.hostname)
         self.endpoint = endpoint_for(config)
         self.tracker = CompletionTracker(config.intervals.stable_seconds)
+        self._profiles = _load_profiles(config)
+        self._folders_sync = FolderSyncer()
         self._folders = {str(f.path.resolve()): f for f in config.folders}
         self._events: queue.Queue[set[tuple[watchfiles.Change, str]]] = queue.Queue()
         self._in_flight: dict[int, Future[None]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # an upload finished: dispatch the next one now, not at the next tick
         self._started = time.time()
         self.last_contact: float | None = None
 
@@ -123,7 +145,8 @@ class Agent:
                     next_rescan = now + self.config.intervals.rescan_seconds
                 self._check_pending()
                 self._dispatch(pool, workers * 2)
-                self._stop.wait(TICK_SECONDS)
+                self._wake.wait(TICK_SECONDS)
+                self._wake.clear()
             for future in list(self._in_flight.values()):
                 future.result()
         watcher.join(timeout=5)
@@ -131,6 +154,7 @@ class Agent:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     # ------------------------------------------------------------------ finding complete files
 
@@ -143,6 +167,7 @@ class Agent:
                     rust_timeout=1000, yield_on_timeout=False, raise_interrupt=False,
                 ):
                     self._events.put(changes)
+                    self._wake.set()
             except Exception as exc:  # the rescan keeps working while the watch restarts
                 log.warning("file watch failed; relying on rescans until it restarts",
                             extra={"error": f"{type(exc).__name__}: {exc}"})
@@ -150,24 +175,27 @@ class Agent:
 
     def _drain_events(self) -> None:
         now = time.monotonic()
+        candidates: list[Candidate] = []
         while True:
             try:
                 changes = self._events.get_nowait()
             except queue.Empty:
-                return
+                break
             added = {p for c, p in changes if c == watchfiles.Change.added}
             deleted = {p for c, p in changes if c == watchfiles.Change.deleted}
             touched = {p for c, p in changes if c != watchfiles.Change.deleted}
             renamed = renamed_in(added, deleted) - {p for c, p in changes if c == watchfiles.Change.modified}
+            seen = time.time()
             for raw in touched:
                 folder = self._folder_of(Path(raw))
                 if folder is None or not self._wanted(folder, Path(raw)):
                     continue
                 if raw in renamed:
                     self.tracker.forget(raw)
-                    self._take(folder, Path(raw), how="renamed in")
+                    candidates.append((folder, Path(raw), "renamed in", seen))
                 else:
                     self.tracker.observe(raw, _observe(Path(raw)), now)
+        self._take_many(candidates)
 
     def rescan(self) -> None:
         """List every folder; files not yet known become candidates (the events' safety net)."""
@@ -178,21 +206,23 @@ class Agent:
             except OSError as exc:
                 log.warning("cannot list folder", extra={"folder": str(folder.path), "error": exc.strerror})
                 continue
+            active = self.spool.active_in_folder(str(folder.path))
             for entry in entries:
                 path = Path(entry.path)
-                if str(path) in self.tracker or not self._wanted(folder, path):
+                if str(path) in self.tracker or str(path) in active or not self._wanted(folder, path):
                     continue
-                if self.spool.active_for_path(str(path)) is None:
-                    self.tracker.observe(str(path), _observe(path), now)
+                self.tracker.observe(str(path), _observe(path), now)
 
     def _check_pending(self) -> None:
         now = time.monotonic()
+        candidates: list[Candidate] = []
         for raw in self.tracker.paths():
             path = Path(raw)
             if self.tracker.observe(raw, _observe(path), now):
                 folder = self._folder_of(path)
                 if folder is not None:
-                    self._take(folder, path, how="stable")
+                    candidates.append((folder, path, "stable", time.time()))
+        self._take_many(candidates)
 
     def _folder_of(self, path: Path) -> FolderConfig | None:
         return self._folders.get(str(path.parent.resolve()))
@@ -207,34 +237,56 @@ class Agent:
         return any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in folder.patterns)
 
     def _take(self, folder: FolderConfig, path: Path, *, how: str) -> SpoolRecord | None:
-        """Hash a complete file and record it durably as ``queued`` (once per path while active)."""
-        if self.spool.active_for_path(str(path)) is not None:
-            return None
-        completed_at = time.time()
-        try:
-            before = path.stat()
-            sha256, size = sha256_file(path)
-        except OSError:
-            return None
-        with self.spool.locked():  # a concurrent archive move cannot slip in between check and insert
-            try:
-                after = path.stat()
-            except OSError:
-                return None
-            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or after.st_size != size:
-                self.tracker.observe(str(path), Observation(after.st_size, after.st_mtime_ns), time.monotonic())
-                return None
-            record = self.spool.add(
-                folder=str(folder.path), path=str(path), size=size, mtime_ns=after.st_mtime_ns, sha256=sha256,
-                completed_at=completed_at, generation=self.spool.refused_before(sha256),
-            )
-        if record is not None and self._pool is not None:
-            # keep uploads flowing while a large arrival of files is being taken
-            self._dispatch(self._pool, self.config.agent.parallel_uploads * 2)
-        if record is not None:
-            log.info("file taken", extra={"file": str(path), "size": size, "sha256": sha256, "complete_by": how,
-                                          "spool_id": record.id})
-        return record
+        """Hash one complete file and record it durably as ``queued`` (once per path while active)."""
+        taken = self._take_many([(folder, path, how, time.time())])
+        return taken[0] if taken else None
+
+    def _take_many(self, candidates: list[Candidate]) -> list[SpoolRecord]:
+        """Hash complete files and record them durably as ``queued``, :data:`TAKE_BATCH` per transaction.
+
+        A file is recorded only if it still has the size and mtime it had before hashing (checked
+        under the spool lock, right before the insert), and only if its path has no active record.
+        Uploads of a batch are dispatched as soon as its transaction is committed.
+        """
+        taken: list[SpoolRecord] = []
+        for start in range(0, len(candidates), TAKE_BATCH):
+            chunk = candidates[start:start + TAKE_BATCH]
+            active = self.spool.active_paths([str(path) for _, path, _, _ in chunk])
+            hashed = []
+            for folder, path, how, completed_at in chunk:
+                if str(path) in active:
+                    continue
+                try:
+                    before = path.stat()
+                    sha256, size = sha256_file(path)
+                except OSError:
+                    continue
+                hashed.append((folder, path, how, completed_at, before, sha256, size))
+            new: list[tuple[NewFile, str]] = []
+            with self.spool.locked():  # a concurrent archive move cannot slip in between check and insert
+                for folder, path, how, completed_at, before, sha256, size in hashed:
+                    try:
+                        after = path.stat()
+                    except OSError:
+                        continue
+                    if ((after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
+                            or after.st_size != size):
+                        self.tracker.observe(str(path), Observation(after.st_size, after.st_mtime_ns),
+                                             time.monotonic())
+                        continue
+                    new.append((NewFile(folder=str(folder.path), path=str(path), size=size,
+                                        mtime_ns=after.st_mtime_ns, sha256=sha256, completed_at=completed_at), how))
+                records = self.spool.add_many([f for f, _ in new])
+            for (_, how), record in zip(new, records, strict=True):
+                if record is None:
+                    continue
+                taken.append(record)
+                log.info("file taken", extra={"file": record.path, "size": record.size, "sha256": record.sha256,
+                                              "complete_by": how, "spool_id": record.id})
+            if self._pool is not None and any(r is not None for r in records):
+                # keep uploads flowing while a large arrival of files is being taken
+                self._dispatch(self._pool, self.config.agent.parallel_uploads * 2)
+        return taken
 
     # ------------------------------------------------------------------ uploads
 
@@ -245,7 +297,9 @@ class Agent:
         if room <= 0:
             return
         for record in self.spool.due(time.time(), set(self._in_flight), room):
-            self._in_flight[record.id] = pool.submit(self._guarded_process, record.id)
+            future = pool.submit(self._guarded_process, record.id)
+            future.add_done_callback(lambda _: self._wake.set())
+            self._in_flight[record.id] = future
 
     def _guarded_process(self, record_id: int) -> None:
         try:
@@ -274,9 +328,9 @@ class Agent:
             log.warning("file changed after it was taken; sending the new content",
                         extra={"file": record.path, "spool_id": record.id})
             updates.update(sha256=sha256, size=len(body), generation=self.spool.refused_before(sha256))
-        record = self.spool.update(record.id, **updates)
+        record = self.spool.update(record.id, durable=False, **updates)  # lost on power cut: sent again
         key = idempotency_key(self.agent_id, record.sha256, record.generation)
-        outcome = upload(self.endpoint, body=body, name=path.name, folder_format=folder.format, key=key)
+        outcome = self._send(folder, path.name, body, key)
         del body
         if isinstance(outcome, Accepted):
             self.last_contact = time.time()
@@ -288,6 +342,21 @@ class Agent:
         else:
             self._schedule_retry(record, outcome.reason, outcome.retry_after)
 
+    def _send(self, folder: FolderConfig, name: str, body: bytes, key: str) -> Outcome:
+        """Upload as the folder's format says; a folder with a profile file sends the CSV read here."""
+        profile = self._profiles.get(folder.format)
+        if profile is None:
+            return upload(self.endpoint, body=body, name=name, folder_format=folder.format, key=key)
+        from ledgerlink.collector import csvlocal
+
+        converted = csvlocal.convert(body, profile)
+        if isinstance(converted, csvlocal.NotConverted):
+            return Refused(None, converted.title, converted.detail, converted.errors)
+        outcome = upload(self.endpoint, body=converted.body, name=name, folder_format="json", key=key)
+        if isinstance(outcome, Refused):
+            outcome = dataclasses.replace(outcome, errors=csvlocal.map_locations(outcome.errors, converted.locations))
+        return outcome
+
     def _folder_config(self, record: SpoolRecord) -> FolderConfig:
         folder = self._folders.get(str(Path(record.folder).resolve()))
         if folder is None:  # the folder left the configuration: file it with defaults next to it
@@ -298,7 +367,8 @@ class Agent:
         intervals = self.config.intervals
         delay = retry_delay(record.attempts, base=intervals.retry_base_seconds, cap=intervals.retry_cap_seconds,
                             retry_after=retry_after)
-        self.spool.update(record.id, state="queued", next_attempt_at=time.time() + delay, last_error=reason)
+        self.spool.update(record.id, state="queued", next_attempt_at=time.time() + delay, last_error=reason,
+                          durable=False)  # lost on power cut: the row is "uploading", sent again
         log.warning("upload failed; will retry", extra={"file": record.path, "spool_id": record.id,
                                                          "attempt": record.attempts, "retry_in_s": round(delay, 2),
                                                          "reason": reason})
@@ -306,7 +376,8 @@ class Agent:
     def _archive(self, record: SpoolRecord, folder: FolderConfig, outcome: Accepted) -> None:
         dest = filing.choose_destination(folder.archive_dir, record.name, record.id, dt.datetime.now())
         record = self.spool.update(record.id, state="archiving", dest_path=str(dest),
-                                   outcome={"http_status": outcome.status, "receipt": outcome.receipt})
+                                   outcome={"http_status": outcome.status, "receipt": outcome.receipt}, durable=False)
+        self.spool.sync()  # durable before the file leaves the folder (one fsync shared by the upload threads)
         self._finish_move(record)
 
     def _quarantine(self, record: SpoolRecord, folder: FolderConfig, outcome: Refused) -> None:
@@ -318,11 +389,18 @@ class Agent:
         record = self.spool.update(record.id, state="quarantining", dest_path=str(dest),
                                    outcome={"http_status": outcome.status, "report": report},
                                    last_error=f"refused: {outcome.title}" + (
-                                       f" (HTTP {outcome.status})" if outcome.status else ""))
+                                       f" (HTTP {outcome.status})" if outcome.status else ""), durable=False)
+        self.spool.sync()  # durable before the file leaves the folder (one fsync shared by the upload threads)
         self._finish_move(record)
 
     def _finish_move(self, record: SpoolRecord) -> None:
-        """Write the side files, then move the file (idempotent: safe to call again after a crash)."""
+        """Write the side files, then move the file (idempotent: safe to call again after a crash).
+
+        The side files' folder entries are made durable by the fsync of that folder after the move.
+        The final state is recorded only once the file has left the watched folder, so a rescan can
+        never find the file without an active record for it; it needs no fsync of its own (lost, the
+        row is ``archiving`` again and recovery finds the move done).
+        """
         assert record.dest_path is not None and record.outcome is not None
         source, dest = Path(record.path), Path(record.dest_path)
         archiving = record.state == "archiving"
@@ -334,15 +412,17 @@ class Agent:
             side = [(json_path, filing.receipt_bytes(report)), (text_path, filing.error_text(report).encode())]
         for side_path, data in side:
             if not side_path.exists():
-                filing.write_durably(side_path, data)
+                filing.write_durably(side_path, data, sync_folder=False)
         final = "archived" if archiving else "quarantined"
-        with self.spool.locked():
-            if source.exists() and not dest.exists():
-                filing.move_durably(source, dest)
-            elif not dest.exists():
-                self._vanished(record)
-                return
-            self.spool.update(record.id, state=final)
+        if source.exists() and not dest.exists():
+            # fsyncs dest's folder (the side files' entries too), then source's
+            filing.move_durably(source, dest, sync=self._folders_sync.sync)
+        elif dest.exists():
+            self._folders_sync.sync(dest.parent)  # moved before a crash: make sure the side files' entries are durable
+        else:
+            self._vanished(record)
+            return
+        self.spool.update(record.id, state=final, durable=False)
         receipt = record.outcome.get("receipt") or {}
         log.info(f"file {final}", extra={
             "file": record.path, "spool_id": record.id, "dest": str(dest), "http_status": record.outcome["http_status"],

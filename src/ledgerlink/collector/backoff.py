@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import random
 
+_RNG = random.Random()
+
 
 def retry_delay(attempt: int, *, base: float, cap: float, retry_after: float | None = None,
                 rng: random.Random | None = None) -> float:
     exponent = min(max(attempt, 1) - 1, 30)
-    ceiling = min(cap, base * (2**exponent))
-    delay = (rng or random).uniform(0.5, 1.0) * ceiling
+    ceiling = min(cap, base * 2.0**exponent)
+    jitter: float = (rng or _RNG).uniform(0.5, 1.0)
+    delay = jitter * ceiling
     if retry_after is not None:
         delay = max(delay, min(retry_after, cap))
     return delay

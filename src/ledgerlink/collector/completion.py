@@ -44,15 +44,50 @@ def temporary_name_of(temp: str, final: str) -> bool:
     return False
 
 
+def _final_names(temp: str) -> tuple[set[str], set[str]]:
+    """(final names, final stems) that ``temp`` is a temporary name of, lower-cased (rule 2 inverted).
+
+    ``temporary_name_of(temp, final)`` holds exactly when ``final.lower()`` is in the first set or
+    the stem of ``final.lower()`` is in the second.
+    """
+    t = temp.lower()
+    names: set[str] = set()
+    stems: set[str] = set()
+    stripped = t.lstrip(".~")
+    if stripped != t:
+        names.add(stripped)
+    for suffix in TEMP_SUFFIXES:
+        if t.endswith(suffix):
+            base_stripped = t[: -len(suffix)].lstrip(".~")
+            names.add(base_stripped)
+            stems.add(base_stripped)
+    return names, stems
+
+
 def renamed_in(added: set[str], deleted: set[str]) -> set[str]:
-    """Paths (from one batch of events) that appeared by a rename from their temporary name."""
-    out = set()
-    by_parent: dict[PurePath, list[str]] = {}
+    """Paths (from one batch of events) that appeared by a rename from their temporary name.
+
+    Linear in the size of the batch: the names each deleted path could have become are indexed
+    per folder, so a burst of thousands of renames is matched in one pass (not pair by pair).
+    """
+    names: dict[tuple[PurePath, str], set[str]] = {}
+    stems: dict[tuple[PurePath, str], set[str]] = {}
     for gone in deleted:
-        by_parent.setdefault(PurePath(gone).parent, []).append(PurePath(gone).name)
+        p = PurePath(gone)
+        finals, final_stems = _final_names(p.name)
+        temp = p.name.lower()
+        for n in finals:
+            names.setdefault((p.parent, n), set()).add(temp)
+        for s in final_stems:
+            stems.setdefault((p.parent, s), set()).add(temp)
+    if not names:
+        return set()
+    out = set()
     for path in added:
         p = PurePath(path)
-        if any(temporary_name_of(g, p.name) for g in by_parent.get(p.parent, ())):
+        name = p.name.lower()
+        temps = names.get((p.parent, name), set()) | stems.get((p.parent, PurePath(name).stem), set())
+        if temps - {name}:  # a name is never its own temporary name
             out.add(path)
     return out
 

@@ -8,7 +8,11 @@ Rules:
   (``pin_spki_sha256`` / ``pin_cert_sha256``, hex with optional colons or base64) restrict the
   server certificate further.
 * Every watched folder has a format: ``auto`` (XML / PDF / JSON sniffed from the file), ``json``,
-  or a CSV profile name (sent as ``text/csv`` with ``?profile=NAME``).
+  a CSV profile name (a built-in of the centre: sent as ``text/csv`` with ``?profile=NAME``), or a
+  CSV profile *file* — a path, told apart by ending in ``.toml`` or holding a ``/`` (the
+  csvprofiles convention), relative to the configuration file. The agent loads that profile when
+  the configuration is loaded (its problems are configuration errors), reads each CSV with it and
+  sends canonical JSON (see :mod:`.csvlocal`).
 * Archive and quarantine folders default to ``archive/`` and ``quarantine/`` inside the folder
   (watching is not recursive, so those never count as new files).
 """
@@ -29,6 +33,11 @@ from ledgerlink.domain.violations import format_path
 DEFAULT_PATTERNS = ("*.xml", "*.csv", "*.json", "*.pdf")
 DEFAULT_IGNORE = (".*", "~*", "*.tmp", "*.part", "*.partial", "*.crdownload", "*.swp")
 _PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+
+
+def is_profile_file(folder_format: str) -> bool:
+    """The folder format names a profile file (the csvprofiles convention: a path or ``*.toml``)."""
+    return folder_format.endswith(".toml") or "/" in folder_format or "\\" in folder_format
 
 
 class CollectorConfigError(ValueError):
@@ -101,7 +110,7 @@ class ServerConfig(_Strict):
 
 class FolderConfig(_Strict):
     path: Path
-    format: str = Field(default="auto", description="auto, json, or a CSV profile name")
+    format: str = Field(default="auto", description="auto, json, a CSV profile name, or a CSV profile file")
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
     ignore: tuple[str, ...] = DEFAULT_IGNORE
     archive: Path | None = None
@@ -115,9 +124,12 @@ class FolderConfig(_Strict):
     @field_validator("format")
     @classmethod
     def _format(cls, value: str) -> str:
+        if is_profile_file(value):
+            return str(Path(value).absolute())
         if value in {"auto", "json"} or _PROFILE_NAME.match(value):
             return value
-        raise ValueError(f"expected 'auto', 'json' or a CSV profile name (a-z, 0-9, ._-), found {value!r}")
+        raise ValueError(f"expected 'auto', 'json', a CSV profile name (a-z, 0-9, ._-) or a profile file "
+                         f"(a path ending in .toml), found {value!r}")
 
     @field_validator("patterns")
     @classmethod
@@ -125,6 +137,11 @@ class FolderConfig(_Strict):
         if not value:
             raise ValueError("expected at least one file pattern, e.g. ['*.xml']")
         return value
+
+    @property
+    def profile_file(self) -> Path | None:
+        """The user's CSV profile file, when the format names one."""
+        return Path(self.format) if is_profile_file(self.format) else None
 
     @property
     def archive_dir(self) -> Path:
@@ -198,6 +215,8 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     for folder in data.get("folders") or []:
         if isinstance(folder, dict):
             fix(folder, ("path", "archive", "quarantine"))
+            if isinstance(folder.get("format"), str) and is_profile_file(folder["format"]):
+                fix(folder, ("format",))
 
 
 def from_dict(data: dict[str, Any], *, source: str = "configuration") -> CollectorConfig:
@@ -229,6 +248,13 @@ def _file_problems(config: CollectorConfig) -> list[str]:
     for index, folder in enumerate(config.folders):
         if not folder.path.is_dir():
             problems.append(f"folders[{index}].path: folder not found: {folder.path}")
+        if folder.profile_file is not None:
+            from ledgerlink.collector import csvlocal  # the CSV reader is loaded only when a folder needs it
+
+            try:
+                csvlocal.load(folder.profile_file)
+            except csvlocal.ProfileError as exc:
+                problems.extend(f"folders[{index}].format: profile {exc.source}: {p}" for p in exc.problems)
     return problems
 
 

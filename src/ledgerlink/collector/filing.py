@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,12 @@ def _side_files_exist(path: Path) -> bool:
     return any(Path(str(path) + s).exists() for s in (RECEIPT_SUFFIX, ERROR_JSON_SUFFIX))
 
 
-def write_durably(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that after a crash it is either absent or complete."""
+def write_durably(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
+    """Write ``data`` to ``path`` so that after a crash it is either absent or complete.
+
+    ``sync_folder=False`` leaves the fsync of the folder entry to the caller (e.g. to one fsync of
+    the folder after several files have been written or moved into it).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")  # fixed name: a rerun after a crash replaces a stale one
     with open(tmp, "wb") as handle:
@@ -49,7 +54,8 @@ def write_durably(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    fsync_dir(path.parent)
+    if sync_folder:
+        fsync_dir(path.parent)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -62,8 +68,13 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def move_durably(source: Path, dest: Path) -> None:
-    """Move ``source`` to ``dest`` (never overwriting); the source disappears only once dest is durable."""
+def move_durably(source: Path, dest: Path, *, sync: Callable[[Path], None] | None = None) -> None:
+    """Move ``source`` to ``dest`` (never overwriting); the source disappears only once dest is durable.
+
+    ``sync(folder)`` makes a folder's entries durable (default :func:`fsync_dir`; the agent passes
+    a group fsync shared by its upload threads).
+    """
+    sync = sync or fsync_dir
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists():
         raise FileExistsError(errno.EEXIST, "destination exists", str(dest))
@@ -78,11 +89,11 @@ def move_durably(source: Path, dest: Path) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, dest)
-        fsync_dir(dest.parent)
+        sync(dest.parent)
         os.unlink(source)
     else:
-        fsync_dir(dest.parent)
-    fsync_dir(source.parent)
+        sync(dest.parent)
+    sync(source.parent)
 
 
 def receipt_path(dest: Path) -> Path:

@@ -1,6 +1,6 @@
 """The local spool: one durable SQLite row per file taken, recording where it is in its journey.
 
-States (every change is committed with ``synchronous=FULL`` before the step it enables):
+States (every change is committed before the step it enables; see "Durability" below):
 
 ``queued``       complete, hashed, waiting for an upload attempt (``next_attempt_at``)
 ``uploading``    an attempt is under way; on restart it is simply sent again (same Idempotency-Key)
@@ -11,6 +11,18 @@ States (every change is committed with ``synchronous=FULL`` before the step it e
 ``vanished``     the file disappeared before it could be sent (terminal, logged)
 
 A path has at most one row in a non-terminal state; the uniqueness is enforced by a partial index.
+
+Durability: the spool runs in WAL mode. A commit made *durable* (the default) fsyncs the WAL before
+it returns (``synchronous=FULL``): ``queued`` (the record that must exist before any upload),
+``archiving`` and ``quarantining`` (the receipt / report that must exist before the file leaves
+the folder). Transitions whose loss after a power cut only sends recovery one step back — into a
+state it already handles (``uploading`` and a retry's ``queued``: the row is sent again with the
+same key; ``archived`` / ``quarantined``: the pending move is found done) — may be committed with
+``durable=False`` (``synchronous=NORMAL``). Such a commit survives a crash of the process; it is
+made durable by the next durable commit, since the WAL is written and synced in order. Newly found
+files are recorded many per transaction (:meth:`Spool.add_many`): one fsync for the batch. The upload
+threads make ``archiving`` / ``quarantining`` durable with :meth:`Spool.sync` after a non-durable
+commit: one durable commit (one fsync) then serves every thread that asked meanwhile (group commit).
 """
 
 from __future__ import annotations
@@ -20,11 +32,13 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ledgerlink.collector.groupsync import SyncGroup
 
 ACTIVE_STATES = ("queued", "uploading", "archiving", "quarantining")
 TERMINAL_STATES = ("archived", "quarantined", "retried", "vanished")
@@ -80,6 +94,24 @@ class SpoolRecord:
         return Path(self.path).name
 
 
+@dataclass(frozen=True, slots=True)
+class NewFile:
+    """A complete, hashed file to record as ``queued``; ``generation`` ``None``: count earlier refusals."""
+
+    folder: str
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    completed_at: float
+    generation: int | None = None
+
+
+_ACTIVE_SQL = "state IN ('queued', 'uploading', 'archiving', 'quarantining')"
+_REFUSED_SQL = "SELECT COUNT(*) AS n FROM files WHERE sha256 = ? AND state IN ('quarantined', 'retried')"
+_IN_CHUNK = 500  # bound on the "?" of one IN (...) list
+
+
 class Spool:
     """Thread-safe access to the spool database (one connection, one lock, fsync on commit)."""
 
@@ -91,16 +123,23 @@ class Spool:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._full = True
         self._db.executescript(_SCHEMA)
+        self._group = SyncGroup(self._durable_mark)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """An immediate (write-locked) transaction, also holding the in-process lock."""
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """An immediate (write-locked) transaction, also holding the in-process lock.
+
+        ``durable``: the commit fsyncs the WAL before returning; otherwise it is written to the WAL
+        without a sync (kept if the process dies, made durable by the next durable commit).
+        """
         with self._lock:
+            self._synchronous(durable)
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -108,6 +147,21 @@ class Spool:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _synchronous(self, full: bool) -> None:
+        """Switch the connection between FULL and NORMAL (outside a transaction; only when it changes)."""
+        if full != self._full:
+            self._db.execute("PRAGMA synchronous=FULL" if full else "PRAGMA synchronous=NORMAL")
+            self._full = full
+
+    def sync(self) -> None:
+        """Return once every commit made before the call is durable (fsynced); shared by concurrent callers."""
+        self._group.sync()
+
+    def _durable_mark(self) -> None:
+        # a durable commit fsyncs the whole WAL, so every earlier (non-durable) commit with it
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('synced_at', ?)", (repr(time.time()),))
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -147,23 +201,62 @@ class Spool:
             ).fetchone()
         return None if row is None else _record(row)
 
+    def active_paths(self, paths: Sequence[str]) -> set[str]:
+        """Those of ``paths`` that have an active record (a few queries, not one per path)."""
+        out: set[str] = set()
+        with self._lock:
+            for start in range(0, len(paths), _IN_CHUNK):
+                chunk = paths[start:start + _IN_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                rows = self._db.execute(f"SELECT path FROM files WHERE {_ACTIVE_SQL} AND path IN ({marks})",
+                                        tuple(chunk)).fetchall()
+                out.update(r["path"] for r in rows)
+        return out
+
+    def active_in_folder(self, folder: str) -> set[str]:
+        """Paths with an active record taken from ``folder`` (as configured)."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT path FROM files WHERE {_ACTIVE_SQL} AND folder = ?",
+                                    (folder,)).fetchall()
+        return {r["path"] for r in rows}
+
     def add(
         self, *, folder: str, path: str, size: int, mtime_ns: int, sha256: str, completed_at: float,
         generation: int = 0,
     ) -> SpoolRecord | None:
         """Record a complete file as ``queued``; ``None`` if the path already has an active record."""
+        return self.add_many([NewFile(folder, path, size, mtime_ns, sha256, completed_at, generation)])[0]
+
+    def add_many(self, files: Sequence[NewFile]) -> list[SpoolRecord | None]:
+        """Record complete files as ``queued`` in ONE durable transaction (one fsync for all).
+
+        Returns, in order, each new record, or ``None`` where the path already has an active record.
+        Nothing of the batch is visible (to ``due``) before the commit has been synced.
+        """
+        if not files:
+            return []
         now = time.time()
+        ids: list[int | None] = []
         with self.transaction() as db:
-            try:
+            for f in files:
+                generation = f.generation
+                if generation is None:
+                    generation = int(db.execute(_REFUSED_SQL, (f.sha256,)).fetchone()["n"])
                 cursor = db.execute(
                     "INSERT INTO files(folder, path, size, mtime_ns, sha256, generation, state, completed_at,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
-                    (folder, path, size, mtime_ns, sha256, generation, completed_at, now, now),
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    (f.folder, f.path, f.size, f.mtime_ns, f.sha256, generation, f.completed_at, now, now),
                 )
-            except sqlite3.IntegrityError:
-                return None
-            row = db.execute("SELECT * FROM files WHERE id = ?", (cursor.lastrowid,)).fetchone()
-        return _record(row)
+                ids.append(cursor.lastrowid if cursor.rowcount == 1 else None)
+            rows = {}
+            wanted = [i for i in ids if i is not None]
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start:start + _IN_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                rows.update({r["id"]: r for r in db.execute(f"SELECT * FROM files WHERE id IN ({marks})",
+                                                             tuple(chunk))})
+        return [None if i is None else _record(rows[i]) for i in ids]
 
     def get(self, record_id: int) -> SpoolRecord:
         with self._lock:
@@ -172,15 +265,18 @@ class Spool:
             raise KeyError(record_id)
         return _record(row)
 
-    def update(self, record_id: int, **fields: Any) -> SpoolRecord:
-        """Change fields of one record in one committed transaction (``outcome`` given as a dict)."""
+    def update(self, record_id: int, *, durable: bool = True, **fields: Any) -> SpoolRecord:
+        """Change fields of one record in one committed transaction (``outcome`` given as a dict).
+
+        ``durable=False`` only for the transitions listed in the module's "Durability" rule.
+        """
         if "state" in fields and fields["state"] not in ALL_STATES:
             raise ValueError(f"unknown spool state {fields['state']!r}")
         if "outcome" in fields and fields["outcome"] is not None:
             fields["outcome"] = json.dumps(fields["outcome"], sort_keys=True)
         fields["updated_at"] = time.time()
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        with self.transaction() as db:
+        with self.transaction(durable=durable) as db:
             db.execute(f"UPDATE files SET {assignments} WHERE id = ?", (*fields.values(), record_id))
             row = db.execute("SELECT * FROM files WHERE id = ?", (record_id,)).fetchone()
         return _record(row)
@@ -212,10 +308,7 @@ class Spool:
     def refused_before(self, sha256: str) -> int:
         """How many earlier rows with this content were quarantined (or quarantined, then retried)."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(*) AS n FROM files WHERE sha256 = ? AND state IN ('quarantined', 'retried')",
-                (sha256,),
-            ).fetchone()
+            row = self._db.execute(_REFUSED_SQL, (sha256,)).fetchone()
         return int(row["n"])
 
     def counts(self) -> dict[str, int]:
