@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
@@ -86,14 +86,14 @@ class Entry:
     key: str
     item_id: str
     kind: EntryKind
-    date: date
+    date: dt.date
     description: str  # "supplier — note"
     postings: tuple[Posting, ...]
     metadata: tuple[tuple[str, str], ...] = ()  # item_id, reconciliation_id, service period, ...
     tags: tuple[tuple[str, str], ...] = ()  # entry-level dimensions
     attachments: tuple[AttachmentFile, ...] = ()
 
-    def __init__(self, key: str, item_id: str, kind: EntryKind, date: date, description: str,
+    def __init__(self, key: str, item_id: str, kind: EntryKind, date: dt.date, description: str,
                  postings: tuple[Posting, ...], metadata: tuple[tuple[str, str], ...] = (),
                  tags: tuple[tuple[str, str], ...] = (), attachments: tuple[AttachmentFile, ...] = ()) -> None:
         slots = _ENTRY_SLOTS

@@ -413,7 +413,7 @@ def set_item_results(conn: Connection, org_id: str, job_id: str, outcomes: Seque
                 exported_at=sa.bindparam("b_at"), updated_at=now),
         [{k: r[k] for k in ("b_item", "b_status", "b_external", "b_at")} for r in rows],
     )
-    return [r["b_item"] for r in rows]
+    return [str(r["b_item"]) for r in rows]
 
 
 def mark_items_in_progress(conn: Connection, org_id: str, job_id: str, item_ids: Sequence[str]) -> None:

@@ -13,6 +13,8 @@ The mapping rules are documented in ``docs/export.md``.
 
 from __future__ import annotations
 
+from typing import cast
+
 import datetime as dt
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
@@ -291,7 +293,7 @@ def map_accounts(run: ExportRun, work: ItemWork) -> None:
             vat_accounts = resolved.get(key)
             if vat_accounts is None:
                 vat_accounts = resolved[key] = _vat_accounts(run, tax.code, key[1], path)
-            vat_input, vat_output = vat_accounts  # type: ignore[misc]
+            vat_input, vat_output = cast("tuple[str, str | None]", vat_accounts)
         work.lines.append(MappedLine(line, path, account, vat_input, vat_output,
                                      _tags(run, line, path) if line.tags else (), vat_due))
     if item.type in WALLET_MOVEMENT_TYPES:
@@ -791,7 +793,7 @@ def update_item_status(run: ExportRun, works: Sequence[ItemWork]) -> int:
                               detail={"job_id": run.job_id, "status": outcome.status.value,
                                       "failure_reason_type": outcome.failure_reason_type,
                                       "external_id": outcome.external_id}))
-        record_many(conn, audit)  # type: ignore[arg-type]
+        record_many(conn, audit)
     return len(recorded)
 
 
@@ -804,6 +806,7 @@ def update_job_status(run: ExportRun, failure: JobFailed | None = None) -> JobSt
     if run.dry_run:
         return None
     with run.db.begin() as conn:
+        reason: str | None
         if failure is not None:
             event, reason, reason_type = JobEventType.FAILED, failure.message, failure.reason_type
         else:

@@ -198,7 +198,8 @@ class TextLedgerTarget(ABC):
         line = index.lines + prefix.count("\n")
         taken: dict[Path, str] = {}
         added: dict[str, tuple[Posted, list[PlannedDocument]]] = {}
-        entry_text, external_id, no_documents = self._entry_text, self._external_id, []  # looked up once
+        entry_text, external_id = self._entry_text, self._external_id  # looked up once
+        no_documents: list[PlannedDocument] = []
         for entry in fresh:
             account = document_account(entry)
             planned = (self._plan(account, entry.date, entry.attachments, {}, taken) if entry.attachments

@@ -355,10 +355,12 @@ class DatevTarget:
 
     def _pairs(self, entry: Entry, where: str) -> list[tuple[Posting, Posting, Decimal]]:
         """Split a balanced entry into debit/credit pairs, per currency, in posting order."""
-        pairs = []
+        pairs: list[tuple[Posting, Posting, Decimal]] = []
         for currency in dict.fromkeys(p.currency for p in entry.postings):
-            debits = [[p, p.amount] for p in entry.postings if p.currency == currency and p.amount > 0]
-            credits = [[p, -p.amount] for p in entry.postings if p.currency == currency and p.amount < 0]
+            # [posting, amount still to pair] per side
+            debits: list[list[Any]] = [[p, p.amount] for p in entry.postings if p.currency == currency and p.amount > 0]
+            credits: list[list[Any]] = [[p, -p.amount] for p in entry.postings
+                                        if p.currency == currency and p.amount < 0]
             d = c = 0
             while d < len(debits) and c < len(credits):
                 amount = min(debits[d][1], credits[c][1])
