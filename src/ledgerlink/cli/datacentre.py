@@ -134,9 +134,9 @@ def up(
         f"[bold]ledgerlink data centre[/bold]\n"
         f"URL:      {url}   (API docs: {url}/docs)\n"
         f"API key:  {key_text}\n"
-        f"Store:    {settings.resolved_database_url}\n\n"
-        f"Try:  curl -H 'Authorization: Bearer {key or '<key>'}' {url}/v1/documents",
+        f"Store:    {settings.resolved_database_url}",
         title="up"))
+    console.print(f"Try:  curl -H 'Authorization: Bearer {key or '<key>'}' {url}/v1/documents", soft_wrap=True)
     stop = threading.Event()
     worker = _start_worker(db, stop)
     from ledgerlink.api.app import create_app
