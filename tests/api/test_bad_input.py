@@ -153,3 +153,13 @@ def test_empty_body_is_422(api: Any, db: Any) -> None:
 def test_json_null_and_scalar_bodies_are_422(api: Any) -> None:
     for raw in (b"null", b"42", b'"text"', json.dumps([1]).encode()):
         problem(api.post("/v1/documents", content=raw, headers={"Content-Type": "application/json"}), 422)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf", "sNaN"])
+def test_non_finite_amounts_are_422(api: Any, db: Any, value: str) -> None:
+    obj = invoice_obj()
+    obj["lines"][0]["net_price"] = value
+    body = problem(api.post("/v1/documents", json=obj), 422)
+    assert body["errors"][0]["path"] == "lines[0].net_price"
+    assert "finite" in body["errors"][0]["message"]
+    assert count_documents(db) == 0

@@ -20,16 +20,31 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, TypeAlias, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
-def _refuse_float(value: object) -> object:
-    """Decimals come as ``Decimal``, ``int`` or decimal text; a binary float would already have lost digits."""
+def _exact_finite_decimal(value: object, to_decimal: ValidatorFunctionWrapHandler) -> Decimal:
+    """Decimals come as ``Decimal``, ``int`` or decimal text, and are finite.
+
+    A binary float is refused: it would already have lost digits (canonical JSON readers take that
+    as the sign to read the body again exactly). One check per value, in one call.
+    """
     if isinstance(value, float):
         raise ValueError("a decimal value must not be a binary float; send it as a decimal string")
-    return value
+    number: Decimal = to_decimal(value)
+    if not number.is_finite():
+        raise ValueError("a decimal value must be a finite number")
+    return number
 
 
-_Decimal = Annotated[Decimal, BeforeValidator(_refuse_float), Field(allow_inf_nan=False)]
+_Decimal = Annotated[Decimal, WrapValidator(_exact_finite_decimal)]
 
 Amount: TypeAlias = _Decimal
 """A monetary amount in the document currency (two decimals by BR-DEC-*, but kept as given)."""
