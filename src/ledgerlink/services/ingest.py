@@ -106,10 +106,20 @@ class Prepared:
     errors: list[dict[str, str]]
 
 
-def prepare(result: ReadResult, *, partial: bool = False) -> Prepared:
+def check_one(found: Found) -> dict[str, Any] | None:
+    """The rejection entry of a document that breaks a rule, or None when it is valid."""
+    problems = errors_only(rules.check(found.document))
+    if not problems:
+        return None
+    return {"location": found.location, "kind": found.document.kind, "number": found.document.number,
+            "errors": violation_dicts(problems, found.location)}
+
+
+def prepare(result: ReadResult, *, partial: bool = False, checked: bool = False) -> Prepared:
     """Check every document read; raises :class:`DocumentsRejected` or :class:`BatchTooLarge` when refused whole.
 
-    Reader violations count as errors of the source.
+    Reader violations count as errors of the source. ``checked`` says the documents passed
+    :func:`check_one` already (a streamed source's first pass), so the rules do not run twice.
     """
     if len(result.documents) > MAX_BATCH:
         raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} documents; this one holds {len(result.documents)}")
@@ -117,14 +127,10 @@ def prepare(result: ReadResult, *, partial: bool = False) -> Prepared:
     accepted: list[Found] = []
     rejected: list[dict[str, Any]] = []
     for found in result.documents:
-        problems = errors_only(rules.check(found.document))
-        if problems:
-            doc_errors = violation_dicts(problems, found.location)
-            errors.extend(doc_errors)
-            rejected.append(
-                {"location": found.location, "kind": found.document.kind,
-                 "number": found.document.number, "errors": doc_errors}
-            )
+        refusal = None if checked else check_one(found)
+        if refusal:
+            errors.extend(refusal["errors"])
+            rejected.append(refusal)
         else:
             accepted.append(found)
     if errors and not partial:
@@ -149,8 +155,20 @@ def ingest(
 def store(conn: Connection, principal: Principal, prepared: Prepared, *, source_format: str) -> Receipt:
     """Store prepared documents exactly once and record the receipt, in the caller's transaction."""
     receipt = Receipt(receipt_id=new_id(), errors=prepared.errors, rejected=prepared.rejected)
-    if prepared.accepted:
-        receipt.documents = _store(conn, principal, prepared, source_format, receipt.receipt_id)
+    receipt.documents = store_documents(conn, principal, prepared, source_format, receipt.receipt_id)
+    record_receipt(conn, principal, receipt, source_format)
+    return receipt
+
+
+def store_documents(
+    conn: Connection, principal: Principal, prepared: Prepared, source_format: str, receipt_id: str
+) -> list[dict[str, Any]]:
+    """Store one prepared chunk of a receipt's documents; the receipt entries of what was stored."""
+    return _store(conn, principal, prepared, source_format, receipt_id) if prepared.accepted else []
+
+
+def record_receipt(conn: Connection, principal: Principal, receipt: Receipt, source_format: str) -> None:
+    """Keep the receipt and audit it (in the transaction of its last chunk)."""
     conn.execute(
         receipts.insert().values(
             id=receipt.receipt_id, org_id=principal.org_id, key_id=principal.key_id,
@@ -161,7 +179,6 @@ def store(conn: Connection, principal: Principal, prepared: Prepared, *, source_
            entity_id=receipt.receipt_id,
            detail={"documents": len(receipt.documents), "rejected": len(receipt.rejected),
                    "source_format": source_format})
-    return receipt
 
 
 # --------------------------------------------------------------------------- storing

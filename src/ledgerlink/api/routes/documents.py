@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import json
 from typing import Any
 
@@ -18,13 +19,14 @@ from ledgerlink.api.deps import connection, database, read_connection, require_s
 from ledgerlink.api.problems import PROBLEM_JSON, Problem, problem_body
 from ledgerlink.domain.documents import Document, DocumentKind
 from ledgerlink.formats import canonical, registry
-from ledgerlink.domain.violations import Violation
-from ledgerlink.formats.base import ReadResult, UnsupportedMediaType
+from ledgerlink.domain.violations import Severity, Violation
+from ledgerlink.formats.base import Found, ReadResult, UnsupportedMediaType
+from ledgerlink.formats.csvprofiles import iter_documents
 from ledgerlink.formats.xml_common import WriteError
 from ledgerlink.observability import DOCUMENTS_RECEIVED, DOCUMENTS_REJECTED
 from ledgerlink.services import csv_profiles, idempotency, ingest
 from ledgerlink.services.tenancy import Principal
-from ledgerlink.store.database import Database
+from ledgerlink.store.database import Database, new_id
 from ledgerlink.store.schema import customers, documents
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -101,8 +103,11 @@ def ingest_request(
                             headers={"Idempotent-Replayed": "true"})
         claimed = outcome
     try:
-        result = _read(db, who, body, media_type, source_format, profile)
-        status, payload = _store_with_retry(db, who, result, source_format, partial, claimed)
+        if source_format == "csv" and profile:
+            status, payload = _ingest_csv(db, who, body, profile, partial, claimed)
+        else:
+            result = _read(db, who, body, media_type, source_format, profile)
+            status, payload = _store_with_retry(db, who, result, source_format, partial, claimed)
     except BaseException:
         if claimed is not None:
             idempotency.release(db, claimed)
@@ -113,14 +118,71 @@ def ingest_request(
 
 def _read(db: Database, who: Principal, body: bytes, media_type: str, source_format: str,
           profile: str | None) -> ReadResult:
-    """Read the body; a CSV profile name means the organisation's profile, else a built-in — never a path."""
-    if source_format != "csv" or not profile:
-        return registry.read_bytes(body, media_type, profile=profile)
+    """Read a JSON, XML or PDF body (a CSV without a profile: the reader says which is missing)."""
+    return registry.read_bytes(body, media_type, profile=profile)
+
+
+def _ingest_csv(
+    db: Database, who: Principal, body: bytes, profile: str, partial: bool, claimed: idempotency.Claimed | None
+) -> tuple[int, str]:
+    """A CSV file of any number of documents (within the body limit), with bounded memory.
+
+    The profile name means the organisation's profile, else a built-in one — never a path. Pass 1
+    checks every document and keeps none, so a file with an error stores nothing (unless partial).
+    Pass 2 stores chunks of :data:`ingest.MAX_BATCH`, each in its own transaction; the receipt and
+    the idempotency answer commit with the last. A crash between chunks leaves stored documents that a
+    retry acknowledges as duplicates: nothing is doubled.
+    """
     with db.read() as conn:
         resolved = csv_profiles.resolve(conn, who.org_id, profile)
     if isinstance(resolved, Violation):
-        return ReadResult(violations=[resolved])
-    return registry.read_bytes(body, media_type, profile=resolved)
+        return _store_with_retry(db, who, ReadResult(violations=[resolved]), "csv", partial, claimed)
+    errors: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    refused: set[str] = set()
+    for item in iter_documents(io.BytesIO(body), resolved):
+        if isinstance(item, Violation):
+            if item.severity is Severity.ERROR:
+                errors.append(item.as_dict())
+            continue
+        refusal = ingest.check_one(item)
+        if refusal:
+            errors.extend(refusal["errors"])
+            rejected.append(refusal)
+            refused.add(item.location)
+    if errors and not partial:
+        return _refused(db, claimed, "csv", 422, "Documents rejected", _nothing_stored(errors), errors)
+    receipt = ingest.Receipt(receipt_id=new_id(), errors=errors, rejected=rejected)
+    chunk: list[Found] = []
+    for item in iter_documents(io.BytesIO(body), resolved):
+        if isinstance(item, Found) and item.location not in refused:
+            if len(chunk) == ingest.MAX_BATCH:
+                _store_chunk(db, who, receipt, chunk, last=False, claimed=claimed)
+                chunk = []
+            chunk.append(item)
+    _store_chunk(db, who, receipt, chunk, last=True, claimed=claimed)
+    _count(receipt, "csv")
+    return 201, receipt.to_json()
+
+
+def _store_chunk(db: Database, who: Principal, receipt: ingest.Receipt, chunk: list[Found], *, last: bool,
+                 claimed: idempotency.Claimed | None) -> None:
+    prepared = ingest.prepare(ReadResult(list(chunk)), checked=True)
+    for attempt in range(3):
+        try:
+            with db.begin() as conn:
+                stored = ingest.store_documents(conn, who, prepared, "csv", receipt.receipt_id)
+                if last:
+                    final = ingest.Receipt(receipt.receipt_id, receipt.documents + stored, receipt.errors,
+                                           receipt.rejected)
+                    ingest.record_receipt(conn, who, final, "csv")
+                    if claimed is not None:
+                        idempotency.complete(conn, claimed, 201, final.to_json())
+            receipt.documents.extend(stored)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def _store_with_retry(
@@ -128,34 +190,42 @@ def _store_with_retry(
     claimed: idempotency.Claimed | None,
 ) -> tuple[int, str]:
     """Check outside any transaction, then store in one; a lost race on a (kind, number, version) is retried."""
-    prepared: ingest.Prepared | None = None
     try:
         prepared = ingest.prepare(result, partial=partial)
     except ingest.DocumentsRejected as exc:
-        status, payload = 422, json.dumps(problem_body(
-            422, "Documents rejected",
-            f"{len(exc.errors)} error(s); nothing was stored (use ?partial=true to store the valid documents of a batch)",
-            exc.errors))
+        return _refused(db, claimed, source_format, 422, "Documents rejected", _nothing_stored(exc.errors),
+                        exc.errors)
     except ingest.BatchTooLarge as exc:
-        status, payload = 413, json.dumps(problem_body(413, "Batch too large", str(exc)))
-    receipt: ingest.Receipt | None = None
-    if prepared is None and claimed is None:
-        _count(receipt, source_format)
-        return status, payload
+        return _refused(db, claimed, source_format, 413, "Batch too large", str(exc), [])
     for attempt in range(3):
         try:
             with db.begin() as conn:
-                if prepared is not None:
-                    receipt = ingest.store(conn, who, prepared, source_format=source_format)
-                    status, payload = 201, receipt.to_json()
+                receipt = ingest.store(conn, who, prepared, source_format=source_format)
+                payload = receipt.to_json()
                 if claimed is not None:
-                    idempotency.complete(conn, claimed, status, payload)
+                    idempotency.complete(conn, claimed, 201, payload)
             _count(receipt, source_format)
-            return status, payload
+            return 201, payload
         except IntegrityError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _nothing_stored(errors: list[dict[str, Any]]) -> str:
+    return (f"{len(errors)} error(s); nothing was stored "
+            "(use ?partial=true to store the valid documents of a batch)")
+
+
+def _refused(db: Database, claimed: idempotency.Claimed | None, source_format: str, status: int, title: str,
+             detail: str, errors: list[dict[str, Any]]) -> tuple[int, str]:
+    """A problem answer; with an Idempotency-Key it is kept, so a retry of the same body gets it again."""
+    payload = json.dumps(problem_body(status, title, detail, errors))
+    if claimed is not None:
+        with db.begin() as conn:
+            idempotency.complete(conn, claimed, status, payload)
+    _count(None, source_format)
+    return status, payload
 
 
 def _count(receipt: ingest.Receipt | None, source_format: str) -> None:
