@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ledgerlink.collector.groupsync import fsync_dir
+
 RECEIPT_SUFFIX = ".receipt.json"
 ERROR_JSON_SUFFIX = ".error.json"
 ERROR_TEXT_SUFFIX = ".error.txt"
@@ -56,16 +58,6 @@ def write_durably(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
     os.replace(tmp, path)
     if sync_folder:
         fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def move_durably(source: Path, dest: Path, *, sync: Callable[[Path], None] | None = None) -> None:

@@ -26,6 +26,8 @@ from ledgerlink.domain import documents as m
 from ledgerlink.domain.violations import Violation
 from ledgerlink.formats.base import Found, ReadResult
 from ledgerlink.formats.xml_common import (
+    commercial_only,
+    totals_or_none,
     ElementWriter,
     Source,
     Tag,
@@ -522,17 +524,7 @@ class _Reader:
             "prepaid_amount": s.decimal(sums, ram("TotalPrepaidAmount"), tp, amount=True),
             "payable_amount": s.decimal(sums, ram("DuePayableAmount"), tp, required=True, amount=True),
         }
-        if any(
-            t[k] is None
-            for k in (
-                "line_extension_amount",
-                "tax_exclusive_amount",
-                "tax_inclusive_amount",
-                "payable_amount",
-            )
-        ):
-            return None
-        return m.Totals(**t)
+        return totals_or_none(t)
 
     # ------------------------------------------------------------------ lines
 
@@ -662,18 +654,7 @@ class _Reader:
 
 def write(doc: m.AnyDocument, *, guideline: str | None = None) -> bytes:
     """The invoice or credit note as CII bytes (UTF-8). ``guideline`` overrides BT-24."""
-    if not isinstance(doc, (m.Invoice, m.CreditNote)):
-        raise WriteError(
-            [
-                Violation(
-                    "SCHEMA",
-                    "kind",
-                    "only invoices and credit notes can be written as CII",
-                    expected="invoice or credit_note",
-                    found=doc.kind,
-                )
-            ]
-        )
+    doc = commercial_only(doc, "CII")
     if guideline is None:
         given = doc.customization_id
         guideline = given if given and given.startswith(EN16931_GUIDELINE) else EN16931_GUIDELINE

@@ -28,6 +28,8 @@ from ledgerlink.domain import documents as m
 from ledgerlink.domain.violations import Violation
 from ledgerlink.formats.base import Found, ReadResult
 from ledgerlink.formats.xml_common import (
+    commercial_only,
+    totals_or_none,
     ElementWriter,
     Source,
     Tag,
@@ -37,6 +39,7 @@ from ledgerlink.formats.xml_common import (
     finish,
     tag_factory,
 )
+from ledgerlink.formats.ubl_fast import DOCUMENT_REFERENCES
 from ledgerlink.formats.ubl_fast import SUBJECT_NOTE as _SUBJECT_NOTE
 from ledgerlink.formats.ubl_fast import read_document as _read_fast
 from ledgerlink.formats.xml_safety import DEFAULT_LIMITS, XmlLimits
@@ -129,13 +132,7 @@ class _Reader:
             f["order_reference"] = None if order == "NA" and sales else order
             f["sales_order_reference"] = sales
         f["preceding_invoices"] = tuple(self.billing_references(root, p))
-        for key, tag in (
-            ("despatch_advice_reference", "DespatchDocumentReference"),
-            ("receiving_advice_reference", "ReceiptDocumentReference"),
-            ("tender_reference", "OriginatorDocumentReference"),
-            ("contract_reference", "ContractDocumentReference"),
-            ("project_reference", "ProjectReference"),
-        ):
+        for key, tag in DOCUMENT_REFERENCES:
             el = self.src.first(root, cac(tag))
             if el is not None:
                 f[key] = s.text(el, ID, f"{p}/cac:{tag}", required=True)
@@ -566,17 +563,7 @@ class _Reader:
             "tax_amount": tax_amount,
             "tax_amount_accounting_currency": tax_accounting,
         }
-        if any(
-            t[k] is None
-            for k in (
-                "line_extension_amount",
-                "tax_exclusive_amount",
-                "tax_inclusive_amount",
-                "payable_amount",
-            )
-        ):
-            return None
-        return m.Totals(**t)
+        return totals_or_none(t)
 
     # ------------------------------------------------------------------ lines
 
@@ -711,18 +698,7 @@ class _Reader:
 
 def write(doc: m.AnyDocument) -> bytes:
     """The invoice or credit note as Peppol BIS 3.0 UBL 2.1 bytes (UTF-8, with declaration)."""
-    if not isinstance(doc, (m.Invoice, m.CreditNote)):
-        raise WriteError(
-            [
-                Violation(
-                    "SCHEMA",
-                    "kind",
-                    "only invoices and credit notes can be written as UBL",
-                    expected="invoice or credit_note",
-                    found=doc.kind,
-                )
-            ]
-        )
+    doc = commercial_only(doc, "UBL")
     root = _Writer(doc).document()
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return data

@@ -40,6 +40,15 @@ _NS_CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2
 CREDIT_NOTE_TAG = "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
 INVOICE_TAG = "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
 
+DOCUMENT_REFERENCES = (
+    ("despatch_advice_reference", "DespatchDocumentReference"),
+    ("receiving_advice_reference", "ReceiptDocumentReference"),
+    ("tender_reference", "OriginatorDocumentReference"),
+    ("contract_reference", "ContractDocumentReference"),
+    ("project_reference", "ProjectReference"),
+)
+"""Model field and UBL element of the simple document references (BT-16, BT-15, BT-17, BT-12, BT-11)."""
+
 SUBJECT_NOTE = re.compile(r"#([A-Za-z0-9]{1,3})#(.*)\Z", re.DOTALL)
 """BT-21 in UBL (Peppol convention): ``#CODE#text``; shared with the reference reader."""
 
@@ -253,13 +262,7 @@ class _Reader:
             rk = _index(ref[0])
             refs.append({"number": self.rtext(rk, T["ID"]), "issue_date": self.date(rk, T["IssueDate"])})
         f["preceding_invoices"] = refs
-        for key, tag in (
-            ("despatch_advice_reference", "DespatchDocumentReference"),
-            ("receiving_advice_reference", "ReceiptDocumentReference"),
-            ("tender_reference", "OriginatorDocumentReference"),
-            ("contract_reference", "ContractDocumentReference"),
-            ("project_reference", "ProjectReference"),
-        ):
+        for key, tag in DOCUMENT_REFERENCES:
             if (el := get(T[tag])) is not None:
                 f[key] = self.rtext(_index(el[0]), T["ID"])
         attachments = []

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, TypeVar
 from lxml import etree
 from pydantic import ValidationError
 
-from ledgerlink.domain.documents import AllowanceCharge, AnyDocument
+from ledgerlink.domain.documents import AllowanceCharge, AnyDocument, CreditNote, Invoice, Totals
 from ledgerlink.domain.violations import Severity, Violation, format_path
 from ledgerlink.formats.xml_safety import DEFAULT_LIMITS, XmlLimits
 
@@ -355,3 +355,21 @@ class ElementWriter:
         """The element only when there is a value."""
         if text is not None:
             self.el(parent, tag, text, **attrs)
+
+
+REQUIRED_TOTALS = ("line_extension_amount", "tax_exclusive_amount", "tax_inclusive_amount", "payable_amount")
+
+
+def totals_or_none(values: dict[str, Any]) -> Totals | None:
+    """The document totals, or None when a required one is missing (the reader reported it already)."""
+    if any(values[name] is None for name in REQUIRED_TOTALS):
+        return None
+    return Totals(**values)
+
+
+def commercial_only(doc: AnyDocument, syntax: str) -> Invoice | CreditNote:
+    """The document, when ``syntax`` can carry it: only invoices and credit notes have an XML form."""
+    if not isinstance(doc, (Invoice, CreditNote)):
+        raise WriteError([Violation("SCHEMA", "kind", f"only invoices and credit notes can be written as {syntax}",
+                                    expected="invoice or credit_note", found=doc.kind)])
+    return doc

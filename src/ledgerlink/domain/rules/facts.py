@@ -119,7 +119,7 @@ def facts_of(doc: CommercialDocument) -> Facts:
 
 _NET_AMOUNT = attrgetter("net_amount")
 _CATEGORY_RATE = attrgetter("vat_category", "vat_rate")
-_TOTAL_VALUES = attrgetter(
+TOTAL_FIELDS = (
     "line_extension_amount",
     "allowance_total",
     "charge_total",
@@ -131,6 +131,8 @@ _TOTAL_VALUES = attrgetter(
     "rounding_amount",
     "payable_amount",
 )
+"""Every amount of the document totals (BG-22)."""
+_TOTAL_VALUES = attrgetter(*TOTAL_FIELDS)
 _IS_CENTS = methodcaller("same_quantum", Decimal("0.01"))
 _NOT_NONE = partial(is_not, None)
 _LINE_EXTRAS = attrgetter(

@@ -16,6 +16,7 @@ from operator import attrgetter, is_not
 from typing import cast
 
 from ledgerlink.domain.documents import AnyDocument, CommercialDocument, LedgerUpdate, Statement
+from ledgerlink.domain.rules.facts import TOTAL_FIELDS
 from ledgerlink.domain.rules.registry import OK, Applies, rule, violation
 from ledgerlink.domain.violations import Violation
 
@@ -25,18 +26,7 @@ MAX_ADJUSTED = 15
 LIMIT = Decimal(10) ** (MAX_ADJUSTED + 1)
 _NOT_NONE = partial(is_not, None)
 _NET, _RATE, _AMOUNT = attrgetter("net_amount"), attrgetter("vat_rate"), attrgetter("amount")
-_TOTALS = (
-    "line_extension_amount",
-    "allowance_total",
-    "charge_total",
-    "tax_exclusive_amount",
-    "tax_amount",
-    "tax_amount_accounting_currency",
-    "tax_inclusive_amount",
-    "prepaid_amount",
-    "rounding_amount",
-    "payable_amount",
-)
+_TOTALS = TOTAL_FIELDS
 
 
 _TOTAL_VALUES = attrgetter(*_TOTALS)
