@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,12 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledgerlink import __version__
 from ledgerlink.api import problems
 from ledgerlink.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
-from ledgerlink.api.routes import csv_profiles, customers, documents, system
+from ledgerlink.api.routes import agents, csv_profiles, customers, documents, export, integrations, system
 from ledgerlink.settings import Settings
 from ledgerlink.store.database import Database
 
-# Routers of other areas, included when their module is present in this build.
-_AREA_ROUTERS = ("agents", "export", "integrations")
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -38,14 +35,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(customers.router)
     app.include_router(csv_profiles.router)
-    for name in _AREA_ROUTERS:
-        try:
-            module = importlib.import_module(f"ledgerlink.api.routes.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"ledgerlink.api.routes.{name}":
-                raise
-            continue
-        app.include_router(module.router)
+    for routes in (agents, export, integrations):
+        app.include_router(routes.router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -146,16 +146,13 @@ def up(
         _run(_uvicorn_config(app, host, port, tls_cert, tls_key))
     finally:
         stop.set()
-        if worker is not None:
-            worker.join(timeout=10)
+        worker.join(timeout=10)
 
 
-def _start_worker(db: Database, stop: threading.Event) -> threading.Thread | None:
-    """The export worker, when this build has it, in a background thread."""
-    try:
-        from ledgerlink.export.worker import run_forever
-    except ModuleNotFoundError:
-        return None
+def _start_worker(db: Database, stop: threading.Event) -> threading.Thread:
+    """The export worker in a background thread."""
+    from ledgerlink.export.worker import run_forever
+
     thread = threading.Thread(target=run_forever, args=(db,), kwargs={"stop": stop}, name="export-worker",
                               daemon=True)
     thread.start()

@@ -106,7 +106,7 @@ def ingest_request(
         if source_format == "csv" and profile:
             status, payload = _ingest_csv(db, who, body, profile, partial, claimed)
         else:
-            result = _read(db, who, body, media_type, source_format, profile)
+            result = registry.read_bytes(body, media_type, profile=profile)  # a CSV here has no profile
             status, payload = _store_with_retry(db, who, result, source_format, partial, claimed)
     except BaseException:
         if claimed is not None:
@@ -114,12 +114,6 @@ def ingest_request(
         raise
     media = PROBLEM_JSON if status >= 400 else "application/json"
     return Response(payload, status_code=status, media_type=media)
-
-
-def _read(db: Database, who: Principal, body: bytes, media_type: str, source_format: str,
-          profile: str | None) -> ReadResult:
-    """Read a JSON, XML or PDF body (a CSV without a profile: the reader says which is missing)."""
-    return registry.read_bytes(body, media_type, profile=profile)
 
 
 def _ingest_csv(
