@@ -64,6 +64,20 @@ def test_written_pdf_is_pdf_a3_with_the_cii_attached() -> None:
     assert "INV-2024-0001" in reader.pages[0].extract_text()
 
 
+def test_written_pdf_has_the_pdf_a_srgb_output_intent_with_its_icc_profile() -> None:
+    from PIL import ImageCms
+
+    catalog = PdfReader(io.BytesIO(facturx.write(make_invoice()))).trailer["/Root"]
+    [intent] = [ref.get_object() for ref in catalog["/OutputIntents"]]
+    assert (intent["/Type"], intent["/S"]) == ("/OutputIntent", "/GTS_PDFA1")
+    assert intent["/OutputConditionIdentifier"] == facturx.SRGB_CONDITION
+    stream = intent["/DestOutputProfile"].get_object()
+    assert stream["/N"] == 3  # three colour components: RGB
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(stream.get_data()))
+    assert profile.profile.xcolor_space.strip() == "RGB"
+    assert "sRGB" in ImageCms.getProfileDescription(profile)
+
+
 @pytest.mark.parametrize("make", [make_invoice, make_credit_note])
 def test_written_documents_pass_the_rules(make) -> None:  # type: ignore[no-untyped-def]
     doc = make()

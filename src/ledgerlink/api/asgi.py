@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ledgerlink.api.app import create_app
+from ledgerlink.heap import settle_after_startup
 from ledgerlink.observability import configure_logging
 from ledgerlink.settings import Settings
 
@@ -12,4 +13,6 @@ from ledgerlink.settings import Settings
 def create_app_from_env() -> FastAPI:
     """An app configured by ``LEDGERLINK_*`` environment variables (the store must be migrated)."""
     configure_logging()
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    settle_after_startup()
+    return app

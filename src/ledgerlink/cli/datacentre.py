@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.progress import Progress
 
 from ledgerlink.cli.common import DatabaseUrl, DataDir, console, fail, open_store, settings_from
+from ledgerlink.heap import settle_after_startup
 from ledgerlink.observability import configure_logging
 from ledgerlink.services import tenancy
 from ledgerlink.store.database import Database
@@ -73,6 +74,8 @@ def serve(
 def _run(config: Any) -> None:
     import uvicorn
 
+    if not isinstance(config.app, str):  # built here; a factory's worker processes settle their own heap
+        settle_after_startup()
     uvicorn.Server(config).run()
 
 

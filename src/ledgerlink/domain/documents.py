@@ -25,26 +25,55 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
-def _exact_finite_decimal(value: object, to_decimal: ValidatorFunctionWrapHandler) -> Decimal:
-    """Decimals come as ``Decimal``, ``int`` or decimal text, and are finite.
+def _refuse_binary_float(value: object) -> object:
+    """Python callers may pass ``Decimal``, ``int`` or decimal text; a binary float is refused.
 
-    A binary float is refused: it would already have lost digits (canonical JSON readers take that
-    as the sign to read the body again exactly). One check per value, in one call.
+    A float would already have lost digits (canonical JSON readers take that as the sign to read
+    the body again exactly).
     """
     if isinstance(value, float):
         raise ValueError("a decimal value must not be a binary float; send it as a decimal string")
-    number: Decimal = to_decimal(value)
-    if not number.is_finite():
-        raise ValueError("a decimal value must be a finite number")
-    return number
+    return value
 
 
-_Decimal = Annotated[Decimal, WrapValidator(_exact_finite_decimal)]
+class _ExactDecimal:
+    """How a decimal field validates: exact, finite, never through a binary float.
+
+    * From JSON: a string (``"12.50"``) or an integer token, parsed by pydantic-core with no Python
+      call. A JSON number with a fraction or exponent is refused here, because pydantic-core reads
+      it through a binary float; the canonical JSON reader then reads the body again exactly.
+    * From Python: ``Decimal``, ``int`` or decimal text; a ``float`` is refused with a clear message.
+    * Either way NaN and infinities are refused (``allow_inf_nan=False``). Serialised as a string.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: object, handler: GetCoreSchemaHandler) -> CoreSchema:
+        decimal = core_schema.decimal_schema(allow_inf_nan=False)
+        exact_json_token = core_schema.union_schema(
+            [
+                core_schema.chain_schema([core_schema.str_schema(strict=True), decimal]),
+                core_schema.chain_schema([core_schema.int_schema(strict=True), decimal]),
+            ],
+            mode="left_to_right",
+        )
+        return core_schema.json_or_python_schema(
+            json_schema=exact_json_token,
+            python_schema=core_schema.no_info_before_validator_function(_refuse_binary_float, decimal),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(core_schema.decimal_schema())
+
+
+_Decimal = Annotated[Decimal, _ExactDecimal]
 
 Amount: TypeAlias = _Decimal
 """A monetary amount in the document currency (two decimals by BR-DEC-*, but kept as given)."""

@@ -81,7 +81,7 @@ def dumps(document: AnyDocument) -> bytes:
 
     Equal documents give equal bytes (the content hash relies on it).
     """
-    return document.model_dump_json(exclude_none=True).encode()
+    return type(document).__pydantic_serializer__.to_json(document, exclude_none=True)  # bytes, no str round trip
 
 
 def content_hash(document: AnyDocument) -> str:

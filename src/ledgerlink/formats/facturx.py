@@ -5,13 +5,16 @@ Rules:
 * Reading takes the embedded ``factur-x.xml`` (or ``zugferd-invoice.xml`` / ``xrechnung.xml``) out of the
   PDF's embedded files with pypdf and reads it with the hardened XML reader: nothing in the PDF is
   trusted, and a PDF without the attachment, or one pypdf cannot read, is a ``PDF`` violation.
-* Writing makes a simple one-page visual rendering with reportlab (fonts embedded), then the
-  ``factur-x`` library embeds the CII (checked against the Factur-X EN 16931 XSD) and writes the
-  PDF/A-3 XMP metadata. BT-24 is always ``urn:cen.eu:en16931:2017`` in a Factur-X PDF.
+* Writing makes a simple one-page visual rendering with reportlab (fonts embedded), gives it the
+  PDF/A output intent (sRGB, with its ICC profile embedded) that PDF/A requires of a document drawing
+  in device colours, then the ``factur-x`` library embeds the CII (checked against the Factur-X
+  EN 16931 XSD) and writes the PDF/A-3 XMP metadata. BT-24 is always ``urn:cen.eu:en16931:2017`` in a
+  Factur-X PDF.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from pathlib import Path
@@ -101,7 +104,7 @@ def write(doc: m.AnyDocument) -> bytes:
 
     xml = cii.write(doc, guideline=cii.EN16931_GUIDELINE)
     assert isinstance(doc, (m.Invoice, m.CreditNote))  # cii.write refused anything else
-    visual = render(doc)
+    visual = with_output_intent(render(doc))
     metadata = {
         "author": doc.seller.name,
         "keywords": "Factur-X, EN 16931",
@@ -122,6 +125,39 @@ def write(doc: m.AnyDocument) -> bytes:
     except Exception as exc:  # the library raises bare Exception on XSD failures
         raise WriteError([Violation("SCHEMA", "/", f"Factur-X embedding failed: {exc}")]) from exc
     return pdf
+
+
+SRGB_CONDITION = "sRGB IEC61966-2.1"
+
+
+@functools.cache
+def srgb_icc_profile() -> bytes:
+    """An sRGB ICC profile, built by littleCMS through Pillow (no profile file is shipped)."""
+    from PIL import ImageCms
+
+    return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+
+
+def with_output_intent(pdf: bytes) -> bytes:
+    """``pdf`` with a PDF/A output intent (``GTS_PDFA1``) for sRGB, its ICC profile embedded."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    profile = StreamObject()
+    profile.set_data(srgb_icc_profile())
+    profile[NameObject("/N")] = NumberObject(3)
+    intent = DictionaryObject({
+        NameObject("/Type"): NameObject("/OutputIntent"),
+        NameObject("/S"): NameObject("/GTS_PDFA1"),
+        NameObject("/OutputConditionIdentifier"): TextStringObject(SRGB_CONDITION),
+        NameObject("/Info"): TextStringObject(SRGB_CONDITION),
+        NameObject("/DestOutputProfile"): writer._add_object(profile),
+    })
+    writer.root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _title(doc: m.Invoice | m.CreditNote) -> str:
