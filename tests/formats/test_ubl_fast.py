@@ -1,21 +1,26 @@
 """The UBL fast path gives exactly the reference reader's document, or leaves the input to it.
 
 Checked over every Peppol sample, over generated invoices and credit notes written to UBL, and over
-damaged documents (values blanked, padded, made invalid, elements removed or repeated): either the fast
-path gives up, or its document equals the reference reader's and the reference reader reports nothing.
+damaged documents (values blanked, padded, made invalid, elements removed, repeated or moved): either
+the fast path gives up, or its document equals the reference reader's and the reference reader reports
+nothing. The fast path builds its parts without pydantic validation; every document it gives is
+validated again here and must come out equal.
 """
 
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from ledgerlink.domain import documents as m
 from ledgerlink.formats import canonical, ubl, ubl_fast, xml_reader
+from ledgerlink.formats.xml_common import _DECIMAL
 from ledgerlink.formats.xml_safety import XmlLimits, parse
 from tests.formats.test_ubl_cii_properties import commercial_document
 from tests.formats.xml_samples import SAMPLES, samples
@@ -27,10 +32,19 @@ def root_of(data: bytes) -> etree._Element:
     return root
 
 
+def assert_valid_as_built(fast: m.AnyDocument) -> None:
+    """The parts built without validation are what full pydantic validation makes of the same values."""
+    validated = type(fast).model_validate(fast.model_dump())
+    assert validated == fast
+    assert canonical.dumps(validated) == canonical.dumps(fast)
+    assert canonical.document_from_obj(canonical.loads(canonical.dumps(fast))) == fast
+
+
 def assert_same(fast: m.AnyDocument, reference: m.AnyDocument) -> None:
     assert type(fast) is type(reference)
     assert fast == reference
     assert canonical.dumps(fast) == canonical.dumps(reference)  # decimals as written, not only equal
+    assert_valid_as_built(fast)
 
 
 @samples
@@ -74,7 +88,7 @@ def damaged(draw: st.DrawFn) -> tuple[etree._Element, XmlLimits]:
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         elements = list(root.iter())[1:]
         el = draw(st.sampled_from(elements))
-        action = draw(st.sampled_from(["text", "text", "attribute", "remove", "repeat", "child"]))
+        action = draw(st.sampled_from(["text", "text", "attribute", "remove", "repeat", "move", "child"]))
         if action == "text":
             el.text = draw(st.sampled_from(BAD_VALUES))
         elif action == "attribute":
@@ -83,6 +97,8 @@ def damaged(draw: st.DrawFn) -> tuple[etree._Element, XmlLimits]:
             el.getparent().remove(el)
         elif action == "repeat":
             el.addnext(copy.deepcopy(el))
+        elif action == "move":  # to the end of its parent: readers must not depend on the order
+            el.getparent().append(el)
         else:
             etree.SubElement(el, el.tag).text = "inner"
     limits = draw(st.sampled_from([XmlLimits(), SMALL_LIMITS]))
@@ -129,3 +145,63 @@ def test_an_element_inside_a_value_is_read_as_the_reference_reads_it() -> None:
     assert fast is not None
     assert_same(fast, reference)
     assert isinstance(fast, m.Invoice) and fast.buyer_reference is None
+
+
+def test_a_moved_currency_code_still_checks_every_amount() -> None:
+    data = SAMPLES[0].parent.joinpath("base-example.xml").read_bytes()
+    data = data.replace(b'<cbc:PayableAmount currencyID="EUR">', b'<cbc:PayableAmount currencyID="SEK">', 1)
+    root = root_of(data)
+    code = root.find("{*}DocumentCurrencyCode")
+    assert code is not None
+    root.append(code)  # BT-5 after the amounts
+    assert ubl_fast.read_document(root) is None
+    assert [v.rule for v in xml_reader.read_root(root).violations] == ["PEPPOL-EN16931-R051"]
+
+
+def test_a_second_item_is_left_to_the_reference_reader() -> None:
+    root = root_of(SAMPLES[0].parent.joinpath("base-example.xml").read_bytes())
+    item = root.find("{*}InvoiceLine/{*}Item")
+    assert item is not None
+    second = copy.deepcopy(item)
+    for name in second.findall("{*}Description"):
+        second.remove(name)
+    item.addnext(second)
+    assert ubl_fast.read_document(root) is None
+    reference = ubl.read_invoice(root, fast=False)
+    assert reference.violations == [] and ubl.read_invoice(root).documents == reference.documents
+
+
+def test_copying_a_document_read_fast_leaves_the_others_alone() -> None:
+    """Parts share one fields-set per model class; pydantic copies it before changing it."""
+    first = ubl_fast.read_document(root_of(SAMPLES[0].read_bytes()))
+    second = ubl_fast.read_document(root_of(SAMPLES[1].read_bytes()))
+    assert first is not None and second is not None
+    changed = first.model_copy(update={"buyer_reference": "changed"})
+    assert changed.buyer_reference == "changed" and "buyer_reference" in changed.model_fields_set
+    assert first.model_fields_set == second.model_fields_set == set(type(first).model_fields)
+    assert first.model_dump(exclude_unset=True) == first.model_dump()
+
+
+DECIMAL_ALPHABET = "0123456789+-.eE_ xa\u0663\u00b2\u00a0"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=DECIMAL_ALPHABET, min_size=1, max_size=8))
+def test_xs_decimal_is_the_reference_pattern(text: str) -> None:
+    accepted = _DECIMAL.match(text) is not None
+    if accepted:
+        assert ubl_fast.xs_decimal(text) == Decimal(text)
+        assert str(ubl_fast.xs_decimal(text)) == str(Decimal(text))
+    else:
+        try:
+            ubl_fast.xs_decimal(text)
+        except ubl_fast.Unusual:
+            pass
+        else:
+            raise AssertionError(f"{text!r} accepted, but not an xs:decimal")
+
+
+@pytest.mark.parametrize("text", ["1", "-1", "+1.50", ".5", "5.", "\u0663", "0001.000"])
+def test_xs_decimal_keeps_the_digits_as_written(text: str) -> None:
+    assert _DECIMAL.match(text)
+    assert ubl_fast.xs_decimal(text).as_tuple() == Decimal(text).as_tuple()

@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
-from ledgerlink.formats import xml_reader, xml_safety
+from ledgerlink.formats import ubl, ubl_fast, xml_reader, xml_safety
 from ledgerlink.formats.xml_safety import XmlLimits
-from tests.formats.xml_samples import SAMPLES_DIR
+from tests.formats.test_xml_fuzz import CORPUS, SEEDS
+from tests.formats.xml_samples import SAMPLES, SAMPLES_DIR
 
 BASE = (SAMPLES_DIR / "base-example.xml").read_bytes()
 
@@ -157,3 +160,90 @@ def test_comments_and_processing_instructions_are_harmless() -> None:
     data = BASE.replace(b"<cbc:ID>", b"<!-- c --><?pi x?><cbc:ID>", 1)
     result = xml_reader.read(data)
     assert result.violations == [] and len(result.documents) == 1
+
+
+# ----------------------------------------------------------------------------- the pre-scan, the parser
+
+MARKER_PIECES = [b"<", b"!", b"<!", b"<!--", b"-->", b"D", b"\x00", b"DOCTYPE", b"OCTYPE", b"ENTITY", b"<!E",
+                 b"<!D", b"<!\x00D\x00O\x00C\x00T\x00Y\x00P\x00E", b"x", b" ", b"<a>"]
+
+
+@st.composite
+def scanned_bytes(draw: st.DrawFn) -> bytes:
+    data = b"".join(draw(st.lists(st.sampled_from(MARKER_PIECES), max_size=30)))
+    if draw(st.booleans()):  # around the end of the scanned head
+        pad = xml_safety.HEAD_BYTES - draw(st.integers(min_value=0, max_value=12))
+        data = b"y" * pad + data
+    return data
+
+
+@settings(max_examples=1500, deadline=None)
+@given(scanned_bytes())
+def test_dtd_prescan_is_the_pattern_searched_in_the_head(data: bytes) -> None:
+    expected = xml_safety._DTD_MARKERS.search(data[: xml_safety.HEAD_BYTES]) is not None
+    assert xml_safety.has_dtd_marker(data) is expected
+    assert xml_safety.has_dtd_marker(bytearray(data)) is expected
+
+
+def test_a_doctype_inside_a_comment_is_still_refused() -> None:
+    data = BASE.replace(b"<cbc:ID>", b"<!-- <!DOCTYPE x> --><cbc:ID>", 1)
+    assert only_rule(data) == "XML-SECURITY"
+
+
+def test_each_thread_parses_with_its_own_parser() -> None:
+    parsers: list[etree.XMLParser] = []
+    results = []
+
+    def work() -> None:
+        parsers.append(xml_safety._thread_parser())
+        results.append(xml_reader.read(BASE))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(p) for p in parsers}) == 4
+    assert xml_safety._thread_parser() is xml_safety._thread_parser()
+    assert all(r.violations == [] and len(r.documents) == 1 for r in results)
+
+
+def _keeping_blanks() -> etree.XMLParser:
+    """The hardened parser as it was before blank text was dropped (the comparison below)."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+        remove_comments=True, remove_pis=True, collect_ids=False,
+    )
+
+
+def _read_both_ways(data: bytes) -> None:
+    dropped, _ = xml_safety.parse(data)
+    if dropped is None:
+        return
+    kept = etree.fromstring(data, _keeping_blanks())
+    assert xml_reader.read_root(dropped) == xml_reader.read_root(kept)
+    if kept.tag in (ubl_fast.INVOICE_TAG, ubl_fast.CREDIT_NOTE_TAG):
+        assert ubl.read_invoice(dropped, fast=False) == ubl.read_invoice(kept, fast=False)
+
+
+@pytest.mark.parametrize("sample", SAMPLES + CORPUS, ids=[p.name for p in SAMPLES + CORPUS])
+def test_dropping_blank_text_changes_no_reading(sample: Path) -> None:
+    _read_both_ways(sample.read_bytes())
+
+
+BLANKS = [b" ", b"\n  ", b"\t", b"\r\n"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(SEEDS),
+    st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(BLANKS)), max_size=12),
+)
+def test_blank_text_anywhere_changes_no_reading(seed: bytes, blanks: list[tuple[int, bytes]]) -> None:
+    """Whitespace put before and after tags (inside values too) reads the same with or without blank text."""
+    data = bytearray(seed)
+    tags = [i for i in range(len(data)) if data[i] == 0x3C]  # "<"
+    for where, blank in sorted(blanks, reverse=True):
+        at = tags[where % len(tags)]
+        data[at:at] = blank
+    _read_both_ways(bytes(data))

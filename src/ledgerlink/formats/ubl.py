@@ -75,11 +75,12 @@ def read_invoice(root: etree._Element, limits: XmlLimits = DEFAULT_LIMITS, *, fa
     taken from it; anything else is read here, which gives every violation with its XPath. ``fast=False``
     always reads here (the reference the fast path is tested against).
     """
-    local = etree.QName(root).localname
     if fast:
         doc = _read_fast(root, limits)
         if doc is not None:
-            return ReadResult(documents=[Found(doc, f"/{local}")])
+            where = "/CreditNote" if doc.kind == "credit_note" else "/Invoice"
+            return ReadResult(documents=[Found(doc, where)])
+    local = etree.QName(root).localname
     credit = local == "CreditNote"
     src = Source(limits)
     path = f"/{local}"
