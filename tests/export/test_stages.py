@@ -249,3 +249,13 @@ def test_posting_status_from_post_as_draft(setting: bool | None, expected: Posti
     work = _work(run)
     resolve_posting_status(run, work)
     assert work.posting_status is expected
+
+
+def test_a_zero_inclusive_vat_still_gives_the_net_amount_in_cents() -> None:
+    """inclusive → expense ``line_amount − VAT`` even when the VAT rounds to ``0.00`` (the Decimal keeps cents)."""
+    work = _work(_run(), amount={"value": "100", "currency": "EUR"},
+                 lines=[{"line_amount": "100", "account": {"code": "6110"},
+                         "tax": {"code": "S19", "rate": "0", "type": "inclusive"}}])
+    [entry] = work.entries
+    assert [(p.account, str(p.amount)) for p in entry.postings] == [("Expenses:Travel", "100.00"),
+                                                                   ("Assets:Wallet", "-100")]

@@ -11,11 +11,15 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import NoReturn
+
+
+_ZERO = Decimal(0)
 
 
 class PostingStatus(StrEnum):
@@ -46,10 +50,8 @@ class Posting:
 
     def __init__(self, account: str, amount: Decimal, currency: str, tags: tuple[tuple[str, str], ...] = (),
                  memo: str | None = None) -> None:
-        if not isinstance(amount, Decimal):
-            raise TypeError(f"Posting.amount must be Decimal, found {type(amount).__name__}")
-        if not amount.is_finite():
-            raise ValueError(f"Posting.amount must be finite, found {amount}")
+        if not (isinstance(amount, Decimal) and amount.is_finite()):
+            _refuse_amount(amount)
         slots = _POSTING_SLOTS
         slots[0](self, account)
         slots[1](self, amount)
@@ -59,6 +61,12 @@ class Posting:
 
 
 _POSTING_SLOTS = tuple(getattr(Posting, name).__set__ for name in ("account", "amount", "currency", "tags", "memo"))
+
+
+def _refuse_amount(amount: object) -> NoReturn:
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"Posting.amount must be Decimal, found {type(amount).__name__}")
+    raise ValueError(f"Posting.amount must be finite, found {amount}")
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,20 @@ class AttachmentFile:
         return hashlib.sha256(self.content).hexdigest() == self.sha256.lower()
 
 
+class _RemembersImbalance:
+    """The one slot of an :class:`Entry` that is not a field: its :meth:`~Entry.imbalance` once computed."""
+
+    __slots__ = ("_imbalance",)
+    _imbalance: dict[str, Decimal] | None
+
+
 @dataclass(frozen=True, slots=True, init=False)
-class Entry:
-    """One balanced ledger transaction to post (immutable; ``__init__`` written out as for :class:`Posting`)."""
+class Entry(_RemembersImbalance):
+    """One balanced ledger transaction to post (immutable; ``__init__`` written out as for :class:`Posting`).
+
+    It keeps :meth:`imbalance` once computed (in a slot that is not a field). An entry and its postings
+    are immutable, so the sums never change; the engine's balance check and the target's validation of
+    the same entry then add its postings up once."""
 
     key: str
     item_id: str
@@ -106,30 +125,41 @@ class Entry:
         slots[6](self, metadata)
         slots[7](self, tags)
         slots[8](self, attachments)
+        slots[9](self, None)
 
     def imbalance(self) -> dict[str, Decimal]:
         """Currency → non-zero sum of the postings in it; empty when the entry balances exactly."""
-        return imbalance_of(self.postings)
+        try:
+            off = self._imbalance
+        except AttributeError:  # a copied or unpickled entry: its fields only
+            off = None
+        if off is None:
+            off = imbalance_of(self.postings)
+            _ENTRY_SLOTS[9](self, off)
+        return dict(off) if off else {}
 
 
 _ENTRY_SLOTS = tuple(getattr(Entry, name).__set__ for name in (
-    "key", "item_id", "kind", "date", "description", "postings", "metadata", "tags", "attachments"))
+    "key", "item_id", "kind", "date", "description", "postings", "metadata", "tags", "attachments", "_imbalance"))
 
 
-def imbalance_of(postings: Iterable[Posting]) -> dict[str, Decimal]:
-    """Currency → non-zero sum (exact Decimal addition; one pass, no rounding)."""
+def imbalance_of(postings: Sequence[Posting]) -> dict[str, Decimal]:
+    """Currency → non-zero sum (exact Decimal addition, no rounding; each sum starts from ``Decimal(0)``)."""
     currency: str | None = None
-    total = Decimal(0)
-    sums: dict[str, Decimal] | None = None
+    total = _ZERO
+    for posting in postings:  # the usual case: one currency
+        if posting.currency != currency:
+            if currency is not None:
+                return _imbalance_per_currency(postings)
+            currency = posting.currency
+        total += posting.amount
+    return {currency: total} if currency is not None and total else {}
+
+
+def _imbalance_per_currency(postings: Sequence[Posting]) -> dict[str, Decimal]:
+    sums: dict[str, Decimal] = {}
     for posting in postings:
-        if sums is not None:
-            sums[posting.currency] = sums.get(posting.currency, Decimal(0)) + posting.amount
-        elif currency is None or posting.currency == currency:  # the usual case: one currency
-            currency, total = posting.currency, total + posting.amount
-        else:
-            sums = {currency: total, posting.currency: posting.amount}
-    if sums is None:
-        return {currency: total} if currency is not None and total else {}
+        sums[posting.currency] = sums.get(posting.currency, _ZERO) + posting.amount
     return {name: value for name, value in sums.items() if value}
 
 

@@ -27,6 +27,7 @@ from ledgerlink.export.model import (
     PreviewItem,
 )
 from ledgerlink.export.stages import (
+    STAGES,
     ExportRun,
     ItemFailed,
     ItemWork,
@@ -52,6 +53,8 @@ log = logging.getLogger("ledgerlink.export")
 TargetOpener = Callable[[Mapping[str, Any]], Target]
 DEFAULT_BATCH = 1000
 """Items per batch: their entries are posted in one durable write, their results recorded in one transaction."""
+MAPPING_STAGES = STAGES[3:9]
+"""Stages 4–9 (``resolve_bookkeeping_method`` … ``resolve_posting_status``), which :func:`map_items` runs."""
 
 
 class Heartbeat:
@@ -165,29 +168,32 @@ def gc_deferred() -> Iterator[None]:
 
 
 def map_items(run: ExportRun, works: list[ItemWork]) -> list[ItemWork]:
-    """Stages 4–9 item by item, in order; an :class:`ItemFailed` stops that item only. Returns the items
-    ready for stage 10."""
+    """Stages 4–9 item by item, in order; an :class:`ItemFailed` stops that item only. The stages an item
+    went through are added to its ``stages`` (for the audit log). Returns the items ready for stage 10."""
     ready = []
     for work in works:
+        passed = 0  # how many of stages 4–9 (MAPPING_STAGES) the item went through
         try:
             resolve_bookkeeping_method(run, work)
-            work.stages.append("resolve_bookkeeping_method")
+            passed = 1
             map_accounts(run, work)
-            work.stages.append("map_accounts")
+            passed = 2
             map_data(run, work)
-            work.stages.append("map_data")
+            passed = 3
             fetch_attachments(run, work)
-            work.stages.append("fetch_attachments")
+            passed = 4
             apply_accounting_period(run, work)
-            work.stages.append("apply_accounting_period")
+            passed = 5
             resolve_posting_status(run, work)
-            work.stages.append("resolve_posting_status")
+            passed = 6
             ready.append(work)
         except ItemFailed as failure:
             work.failure = failure
         except Exception as exc:  # a bug or an unforeseen input: this item fails, the others go on
             log.exception("item %s failed unexpectedly", work.item.id)
             work.failure = ItemFailed(ItemFailureReasonType.UNEXPECTED_FAILURE, f"{type(exc).__name__}: {exc}")
+        finally:
+            work.stages += MAPPING_STAGES[:passed]
     return ready
 
 

@@ -47,8 +47,9 @@ from ledgerlink.export.model import (
     JobStatus,
     Line,
     OPEN_ITEM_STATUSES,
+    Tag,
     TaxType,
-    vat_amount,
+    tax_on,
 )
 from ledgerlink.export.tables import export_attachments
 from ledgerlink.export.targets.base import (
@@ -98,6 +99,7 @@ OUT_OF_POCKET_TYPES = frozenset({ItemType.REIMBURSEMENT, ItemType.PER_DIEM, Item
 WALLET_MOVEMENT_TYPES = frozenset({ItemType.WALLET_TOPUP, ItemType.WALLET_WITHDRAWAL, ItemType.BALANCE_AMENDMENT})
 PAID_ON_PURCHASE = frozenset(set(ItemType) - {ItemType.INVOICE})
 _ZERO = Decimal(0)
+_UNSEEN = object()  # a cache miss (a cached ``None`` means "not in the chart")
 # Enum members looked up once: ``Enum.MEMBER`` is a descriptor call on Python 3.11, costly per item.
 _INCLUSIVE, _REVERSE = TaxType.INCLUSIVE, TaxType.REVERSE
 _PAYABLE, _NO_METHOD = BookkeepingMethod.ACCOUNTS_PAYABLE, BookkeepingMethod.NONE
@@ -105,6 +107,10 @@ _INVOICE_PAYMENT = ItemType.INVOICE_PAYMENT
 _JOURNAL, _BILL, _PAYMENT = EntryKind.JOURNAL, EntryKind.BILL, EntryKind.PAYMENT
 _DRAFT, _FINALISED = PostingStatus.DRAFT, PostingStatus.FINALISED
 _LINE_PATHS = tuple(f"lines[{number}]" for number in range(64))
+# Per item type, built once: its words for a description without a note, and its metadata pair.
+_TYPE_IN_WORDS = {item_type: str(item_type).replace("_", " ") for item_type in ItemType}
+_TYPE_METADATA = {item_type: ("item_type", str(item_type)) for item_type in ItemType}
+_TYPE_ONLY_METADATA = {item_type: (pair,) for item_type, pair in _TYPE_METADATA.items()}
 
 
 class ItemFailed(Exception):
@@ -173,13 +179,17 @@ class PeriodRules:
 
 @dataclass(slots=True)
 class MappedLine:
+    """Stage 5's result for one line: its accounts, and what stage 6 needs of the line, read once."""
+
     line: Line
     path: str
     account: str
     vat_input: str | None = None
-    vat_output: str | None = None
+    vat_output: str | None = None  # only for a reverse charge (the self-assessed output VAT)
     tags: tuple[tuple[str, str], ...] = ()
     vat: Decimal = Decimal(0)  # the line's VAT (model.vat_amount), computed once in stage 5
+    net: Decimal = Decimal(0)  # line_amount − VAT for inclusive tax, else line_amount
+    memo: str | None = None  # the line's note
 
 
 @dataclass(slots=True)
@@ -275,66 +285,71 @@ def map_accounts(run: ExportRun, work: ItemWork) -> None:
     then ``supplier.code``), else ``fallback_payable``; none of them → ``vendor_unknown``.
     VAT: the configured input/output account of the line's tax code (``tax_code_unknown`` if absent).
     Tags: each tag group must be configured under ``dimensions`` (and the value listed, when the
-    dimension lists its values), else ``tag_unknown``.
+    dimension lists its values), else ``tag_unknown``. Each :class:`MappedLine` also carries the line's
+    VAT and net amount and its note, so that stage 6 reads the line no more.
     """
     assert run.config is not None and run.target is not None
     item = work.item
     resolved = run.lookups()
-    work.lines = []
+    lines = work.lines
+    lines.clear()  # filled afresh (the list is reused, so a batch allocates less)
     for number, line in enumerate(item.lines):
         path = _LINE_PATHS[number] if number < len(_LINE_PATHS) else f"lines[{number}]"
         account = _line_account(run, line, path)
-        vat_due = vat_amount(line)
+        line_amount, tax = line.line_amount, line.tax
+        vat_due = tax_on(line_amount, tax)  # model.vat_amount(line)
+        tax_type = tax.type if tax is not None else None
+        net = line_amount - vat_due if tax_type is _INCLUSIVE else line_amount
         vat_input = vat_output = None
-        if vat_due != 0:  # implies line.tax is not None
-            tax = line.tax
+        if vat_due:  # not zero, which implies a tax
             assert tax is not None
-            key = (tax.code, tax.type is _REVERSE)
+            key = (tax.code, tax_type is _REVERSE)
             vat_accounts = resolved.get(key)
             if vat_accounts is None:
-                vat_accounts = resolved[key] = _vat_accounts(run, tax.code, key[1], path)
+                vat_accounts = resolved[key] = _vat_accounts(run, key[0], key[1], path)
             vat_input, vat_output = cast("tuple[str, str | None]", vat_accounts)
-        work.lines.append(MappedLine(line, path, account, vat_input, vat_output,
-                                     _tags(run, line, path) if line.tags else (), vat_due))
-    if item.type in WALLET_MOVEMENT_TYPES:
-        work.source_account = _configured(run, "wallet")
-        if not item.lines and item.contra_account:
-            work.counter_account = _resolve(run, item.contra_account, "contra_account")
-    elif item.contra_account:
-        work.source_account = _resolve(run, item.contra_account, "contra_account")
-    elif item.type in OUT_OF_POCKET_TYPES:
-        work.source_account = _configured(run, "out_of_pocket")
+        tags = line.tags
+        lines.append(MappedLine(line, path, account, vat_input, vat_output,
+                                _tags(run, tags, path) if tags else (), vat_due, net, line.note))
+    item_type, contra_account = item.type, item.contra_account
+    if item_type in WALLET_MOVEMENT_TYPES:
+        work.source_account = _configured(run, resolved, "wallet")
+        if not lines and contra_account:
+            work.counter_account = _resolve(run, contra_account, "contra_account")
+    elif contra_account:
+        work.source_account = _resolve(run, contra_account, "contra_account")
+    elif item_type in OUT_OF_POCKET_TYPES:
+        work.source_account = _configured(run, resolved, "out_of_pocket")
     else:
-        work.source_account = _configured(run, "wallet")
+        work.source_account = _configured(run, resolved, "wallet")
     if work.method is _PAYABLE:
         work.payable_account = _payable(run, item)
-    elif not item.lines and work.counter_account is None:
-        work.counter_account = _configured(run, "contra")
+    elif not lines and work.counter_account is None:
+        work.counter_account = _configured(run, resolved, "contra")
 
 
 def _find(run: ExportRun, code_or_name: str) -> LedgerAccount | None:
-    cache = run.account_cache
-    if code_or_name in cache:
-        return cache[code_or_name]
-    assert run.target is not None
-    found = cache[code_or_name] = run.target.find_account(code_or_name)
-    return found
+    """The chart's account with this code or name (looked up once per batch)."""
+    found = run.account_cache.get(code_or_name, _UNSEEN)
+    if found is _UNSEEN:
+        assert run.target is not None
+        found = run.account_cache[code_or_name] = run.target.find_account(code_or_name)
+    return found  # type: ignore[return-value]
 
 
 def _line_account(run: ExportRun, line: Line, path: str) -> str:
-    assert run.target is not None
-    code, name = line.account.code, line.account.name
+    code, name = (account := line.account).code, account.name
     if code:
-        found = run.account_cache[code] if code in run.account_cache else _find(run, code)
+        found = _find(run, code)
         if found is not None:
             return found.name
     if name:
         found = _find(run, name)
         if found is not None:
             return found.name
-    raise ItemFailed(ItemFailureReasonType.ACCOUNT_UNKNOWN,
-                     f"{path}.account: no account with code {line.account.code!r} or name "
-                     f"{line.account.name!r} in the {run.target.kind} chart")
+    assert run.target is not None
+    raise ItemFailed(ItemFailureReasonType.ACCOUNT_UNKNOWN, f"{path}.account: no account with code {code!r} "
+                     f"or name {name!r} in the {run.target.kind} chart")
 
 
 def _resolve(run: ExportRun, code_or_name: str, path: str) -> str:
@@ -367,9 +382,10 @@ def _vat_accounts(run: ExportRun, code: str, reverse: bool, path: str) -> tuple[
     return vat_input, _resolve(run, vat.output, f"accounts.vat.{code}.output")
 
 
-def _configured(run: ExportRun, name: str) -> str:
-    """The configured account ``accounts.<name>`` resolved in the chart (kept for the batch)."""
-    resolved = run.lookups()
+def _configured(run: ExportRun, resolved: dict[object, tuple[str | None, str | None] | str],
+                name: str) -> str:
+    """The configured account ``accounts.<name>`` resolved in the chart (kept in ``resolved``, the
+    batch's :meth:`ExportRun.lookups`)."""
     found = resolved.get(name)
     if found is None:
         found = resolved[name] = _configured_account(run, name)
@@ -387,24 +403,27 @@ def _configured_account(run: ExportRun, name: str) -> str:
 
 def _payable(run: ExportRun, item: ExportItem) -> str:
     assert run.target is not None and run.config is not None
-    for code in (item.vendor.code if item.vendor else None, item.supplier.code if item.supplier else None):
+    vendor, supplier = item.vendor, item.supplier
+    codes = (vendor.code if vendor is not None else None, supplier.code if supplier is not None else None)
+    for code in codes:
         if code:
             found = _find(run, code)
             if found is not None:
                 return found.name
     if run.config.accounts.fallback_payable:
         return _resolve(run, run.config.accounts.fallback_payable, "accounts.fallback_payable")
-    tried = [c for c in (item.vendor.code if item.vendor else None, item.supplier.code if item.supplier else None) if c]
+    tried = [c for c in codes if c]
     raise ItemFailed(ItemFailureReasonType.VENDOR_UNKNOWN,
                      f"vendor.code: no payable account for vendor {', '.join(map(repr, tried)) or '(no code)'} "
                      f"and no accounts.fallback_payable configured")
 
 
-def _tags(run: ExportRun, line: Line, path: str) -> tuple[tuple[str, str], ...]:
+def _tags(run: ExportRun, tags: Sequence[Tag], path: str) -> tuple[tuple[str, str], ...]:
     assert run.config is not None
+    dimensions = run.config.dimensions
     out = []
-    for number, tag in enumerate(line.tags):
-        dimension = run.config.dimensions.get(tag.group_code)
+    for number, tag in enumerate(tags):
+        dimension = dimensions.get(tag.group_code)
         if dimension is None:
             raise ItemFailed(ItemFailureReasonType.TAG_UNKNOWN,
                              f"{path}.tags[{number}].group_code: tag group {tag.group_code!r} is not configured "
@@ -431,47 +450,53 @@ def map_data(run: ExportRun, work: ItemWork) -> None:
     """
     assert run.config is not None and work.method is not None
     item = work.item
-    currency, rate = _ledger_currency(run, item)
+    amount = item.amount
+    currency, rate, total = amount.currency, None, amount.value
+    if run.config.currency not in (None, currency):
+        currency, rate = _ledger_currency(run, item)
+        total = _convert_total(total, rate)
     description = _description(item)
     metadata = _metadata(item)
-    total = item.amount.value if rate is None else _convert_total(item.amount.value, rate)
-    work.entries = []
+    item_id, day = item.id, item.date
+    entries = work.entries
+    entries.clear()  # filled afresh (reused like work.lines)
     if work.method is _PAYABLE:
         assert work.payable_account is not None and work.source_account is not None
         if item.type is not _INVOICE_PAYMENT:
             postings = _line_postings(work.lines, currency, rate)
-            work.entries.append(_entry(f"{item.id}/bill", item, _BILL, item.date, description, metadata,
-                                       postings, Posting(work.payable_account, -total, currency)))
+            entries.append(_entry(f"{item_id}/bill", item_id, _BILL, day, description, metadata,
+                                  postings, Posting(work.payable_account, -total, currency)))
         if _is_paid(item):
             info = item.additional_information.invoice_information if item.additional_information else None
-            paid_on = (info.payment_date if info and info.payment_date else item.date)
-            work.entries.append(_entry(
-                f"{item.id}/payment", item, _PAYMENT, paid_on, description, metadata,
-                [Posting(work.payable_account, total, currency)], Posting(work.source_account, -total, currency)))
-        if not work.entries:
+            paid_on = (info.payment_date if info and info.payment_date else day)
+            entries.append(_entry(f"{item_id}/payment", item_id, _PAYMENT, paid_on, description, metadata,
+                                  [Posting(work.payable_account, total, currency)],
+                                  Posting(work.source_account, -total, currency)))
+        if not entries:
             raise ItemFailed(ItemFailureReasonType.UNEXPECTED_FAILURE, "nothing to post for this item")
         return
     assert work.source_account is not None
-    if work.method is _NO_METHOD or not item.lines:
+    if work.method is _NO_METHOD or not work.lines:
         # wallet movement: the wallet (or paying account) is debited with the amount, the counter side credited
-        if item.lines:
+        if work.lines:
             postings = _line_postings(work.lines, currency, rate, sign=-1)
-            entry = _entry(item.id, item, _JOURNAL, item.date, description, metadata,
+            entry = _entry(item_id, item_id, _JOURNAL, day, description, metadata,
                            postings, Posting(work.source_account, total, currency))
         else:
             assert work.counter_account is not None
-            entry = _entry(item.id, item, _JOURNAL, item.date, description, metadata,
+            entry = _entry(item_id, item_id, _JOURNAL, day, description, metadata,
                            [Posting(work.source_account, total, currency)],
                            Posting(work.counter_account, -total, currency))
-        work.entries.append(entry)
+        entries.append(entry)
         return
     postings = _line_postings(work.lines, currency, rate)
-    work.entries.append(_entry(item.id, item, _JOURNAL, item.date, description, metadata,
-                               postings, Posting(work.source_account, -total, currency)))
+    entries.append(_entry(item_id, item_id, _JOURNAL, day, description, metadata,
+                          postings, Posting(work.source_account, -total, currency)))
 
 
 def _ledger_currency(run: ExportRun, item: ExportItem) -> tuple[str, Decimal | None]:
-    """The currency to post in and the conversion factor (``None`` = no conversion)."""
+    """The currency to post in and the conversion factor (``None`` = no conversion); stage 6 asks only
+    when the integration's ledger currency is set and not the item's."""
     assert run.config is not None
     wanted, given = run.config.currency, item.amount.currency
     if wanted is None or wanted == given:
@@ -487,7 +512,7 @@ def _ledger_currency(run: ExportRun, item: ExportItem) -> tuple[str, Decimal | N
 
 
 def _convert_total(value: Decimal, rate: Decimal | None) -> Decimal:
-    return value if rate is None else (value * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return value if rate is None else (value * rate).quantize(CENT, ROUND_HALF_UP)
 
 
 def _line_postings(lines: Sequence[MappedLine], currency: str, rate: Decimal | None,
@@ -499,69 +524,77 @@ def _line_postings(lines: Sequence[MappedLine], currency: str, rate: Decimal | N
     out: list[Posting] = []
     append = out.append
     for mapped in lines:
-        line = mapped.line
-        vat = mapped.vat
-        tax_type = line.tax.type if line.tax is not None else None
-        net = line.line_amount - vat if tax_type is _INCLUSIVE else line.line_amount
-        memo = line.note
-        tags = mapped.tags
+        vat, net, memo, tags = mapped.vat, mapped.net, mapped.memo, mapped.tags
         if rate is None:
             append(Posting(mapped.account, net if sign == 1 else sign * net, currency, tags, memo))
         else:
-            append(Posting(mapped.account, sign * (net * rate).quantize(CENT, rounding=ROUND_HALF_UP), currency,
-                           tags, memo))
+            append(Posting(mapped.account, sign * (net * rate).quantize(CENT, ROUND_HALF_UP), currency,
+                                tags, memo))
         vat_input = mapped.vat_input
-        if vat != 0 and vat_input:
-            amount = vat if rate is None else (vat * rate).quantize(CENT, rounding=ROUND_HALF_UP)
-            append(Posting(vat_input, sign * amount, currency, tags,
-                           memo if vat_input == mapped.account else None))
+        if vat and vat_input:
+            amount = vat if rate is None else (vat * rate).quantize(CENT, ROUND_HALF_UP)
+            append(Posting(vat_input, amount if sign == 1 else sign * amount, currency, tags,
+                                memo if vat_input == mapped.account else None))
             vat_output = mapped.vat_output
-            if tax_type is _REVERSE and vat_output:  # the self-assessed output VAT, credited
-                amount = -vat if rate is None else (-vat * rate).quantize(CENT, rounding=ROUND_HALF_UP)
-                append(Posting(vat_output, sign * amount, currency, (),
-                               memo if vat_output == mapped.account else None))
-    kept = [p for p in out if p.amount]
-    return kept if kept else out[:1]
+            if vat_output:  # reverse charge: the self-assessed output VAT, credited
+                amount = -vat if rate is None else (-vat * rate).quantize(CENT, ROUND_HALF_UP)
+                append(Posting(vat_output, amount if sign == 1 else sign * amount, currency, (),
+                                    memo if vat_output == mapped.account else None))
+    for posting in out:
+        if not posting.amount:  # zero legs are left out (all of them but the first if all are zero)
+            kept = [p for p in out if p.amount]
+            return kept if kept else out[:1]
+    return out
 
 
-def _entry(key: str, item: ExportItem, kind: EntryKind, date: dt.date, description: str,
+def _entry(key: str, item_id: str, kind: EntryKind, date: dt.date, description: str,
            metadata: tuple[tuple[str, str], ...], debits: list[Posting], credit: Posting) -> Entry:
     """An entry whose debits and credit balance exactly; a conversion rounding difference goes onto the
-    largest debit (at most half a cent per converted leg)."""
-    total = _ZERO
-    for posting in debits:
-        total += posting.amount
-    difference = -(total + credit.amount)
-    if difference != 0:
-        largest = max(range(len(debits)), key=lambda i: abs(debits[i].amount))
-        fix = debits[largest]
-        debits = list(debits)
-        debits[largest] = Posting(fix.account, fix.amount + difference, fix.currency, fix.tags, fix.memo)
-    entry = Entry(key, item.id, kind, date, description, (*debits, credit), metadata)
+    largest debit (at most half a cent per converted leg). The exact balance check is the entry's own
+    :meth:`~ledgerlink.export.ledger.Entry.imbalance`, which the target's validation then reuses."""
+    entry = Entry(key, item_id, kind, date, description, (*debits, credit), metadata)
     off = entry.imbalance()
     if off:
-        raise ItemFailed(ItemFailureReasonType.UNEXPECTED_FAILURE, f"entry {key} does not balance: {off}")
+        total = _ZERO
+        for posting in entry.postings:
+            total += posting.amount
+        if total:
+            largest = max(range(len(debits)), key=lambda i: abs(debits[i].amount))
+            fix = debits[largest]
+            debits = list(debits)
+            debits[largest] = Posting(fix.account, fix.amount - total, fix.currency, fix.tags, fix.memo)
+            entry = Entry(key, item_id, kind, date, description, (*debits, credit), metadata)
+            off = entry.imbalance()
+        if off:
+            raise ItemFailed(ItemFailureReasonType.UNEXPECTED_FAILURE, f"entry {key} does not balance: {off}")
     return entry
 
 
 def _description(item: ExportItem) -> str:
-    supplier = item.supplier.name if item.supplier and item.supplier.name else None
-    note = item.note or str(item.type).replace("_", " ")
+    """``"supplier — note"``; without a supplier name just the note; without a note the item type in words."""
+    supplier = item.supplier.name if item.supplier is not None else None
+    note = item.note or _TYPE_IN_WORDS[item.type]
     return f"{supplier}{DESCRIPTION_SEPARATOR}{note}" if supplier else note
 
 
 def _metadata(item: ExportItem) -> tuple[tuple[str, str], ...]:
-    meta: list[tuple[str, str]] = [("item_type", str(item.type))]  # the item id is the entry's own field
-    extra = item.additional_information
-    if extra and extra.reconciliation_id:
+    """The entry's metadata: the item type, then whichever of reconciliation id, service period, supplier
+    VAT id, invoice number and attendees the item has (the item id is the entry's own field)."""
+    extra, period, supplier = item.additional_information, item.service_period, item.supplier
+    item_type = item.type
+    tax_id = supplier.tax_id if supplier is not None else None
+    if extra is None and period is None and not tax_id:
+        return _TYPE_ONLY_METADATA[item_type]  # the usual case: one shared tuple per item type
+    meta: list[tuple[str, str]] = [_TYPE_METADATA[item_type]]
+    if extra is not None and extra.reconciliation_id:
         meta.append(("reconciliation_id", extra.reconciliation_id))
-    if item.service_period:
-        meta.append(("service_period", f"{item.service_period.from_.isoformat()}/{item.service_period.to.isoformat()}"))
-    if item.supplier and item.supplier.tax_id:
-        meta.append(("supplier_tax_id", item.supplier.tax_id))
-    if extra and extra.invoice_information and extra.invoice_information.invoice_number:
+    if period is not None:
+        meta.append(("service_period", f"{period.from_.isoformat()}/{period.to.isoformat()}"))
+    if tax_id:
+        meta.append(("supplier_tax_id", tax_id))
+    if extra is not None and extra.invoice_information and extra.invoice_information.invoice_number:
         meta.append(("invoice_number", extra.invoice_information.invoice_number))
-    if extra and extra.attendees:
+    if extra is not None and extra.attendees:
         meta.append(("attendees", ", ".join(extra.attendees)))
     return tuple(meta)
 
@@ -619,8 +652,8 @@ def fetch_attachments(run: ExportRun, work: ItemWork) -> None:
         unique.setdefault(f.sha256, f)
     work.attachments = list(unique.values())
     first = work.entries[0]
-    work.entries[0] = Entry(first.key, first.item_id, first.kind, first.date, first.description, first.postings,
-                            first.metadata, first.tags, tuple(work.attachments))
+    work.entries[0] = Entry(first.key, first.item_id, first.kind, first.date, first.description,
+                                 first.postings, first.metadata, first.tags, tuple(work.attachments))
 
 
 # --------------------------------------------------------------------------- 8
@@ -632,22 +665,25 @@ def apply_accounting_period(run: ExportRun, work: ItemWork) -> None:
     open day (strategy ``move_to_next_open``) or fails the item with ``closed_period`` (``fail``)."""
     rules = _period_rules(run)
     lock, closed_months = rules.lock, rules.closed_months
-    updated = []
-    for entry in work.entries:
+    if lock is None and not closed_months:
+        return  # no closed period at all
+    entries = work.entries
+    for number, entry in enumerate(entries):
         day = entry.date
         if (lock is None or day > lock) and (not closed_months or f"{day.year:04d}-{day.month:02d}" not in closed_months):
-            updated.append(entry)  # the common case: an open day
-            continue
+            continue  # the common case: an open day
         open_day = first_open_day(day, lock, closed_months)
         if rules.strategy is ClosedPeriodStrategy.FAIL:
             why = (f"on or before the lock date {lock.isoformat()}" if lock and day <= lock
                    else f"in closed month {day.strftime('%Y-%m')}")
             raise ItemFailed(ItemFailureReasonType.CLOSED_PERIOD,
                              f"date: {day.isoformat()} is {why} (closed_period.strategy = fail)")
-        updated.append(Entry(entry.key, entry.item_id, entry.kind, open_day, entry.description, entry.postings,
-                             (*entry.metadata, ("original_date", day.isoformat())), entry.tags,
-                             entry.attachments))
-    work.entries = updated
+        if entries is work.entries:
+            entries = list(entries)  # the item's entries are replaced only once one moves
+        entries[number] = Entry(entry.key, entry.item_id, entry.kind, open_day, entry.description,
+                                     entry.postings, (*entry.metadata, ("original_date", day.isoformat())),
+                                     entry.tags, entry.attachments)
+    work.entries = entries
 
 
 def _period_rules(run: ExportRun) -> PeriodRules:
@@ -697,25 +733,32 @@ def create_entries(run: ExportRun, works: Sequence[ItemWork]) -> None:
     target = run.target
     try:
         found = _existing(target, [entry.key for work in works for entry in work.entries])
+        statuses = set()
         for work in works:
-            work.already_posted = True
+            statuses.add(work.posting_status)
             for entry in work.entries:
                 if not found[entry.key]:
                     work.already_posted = False
                     break
+            else:
+                work.already_posted = True
         if run.dry_run:
             for work in works:
                 work.external_ids = [found[e.key] or "" for e in work.entries]
             return
         posted: dict[str, str] = {}
-        for status in {work.posting_status for work in works}:
-            _post_isolating(target, [w for w in works if w.posting_status is status], found, status, posted)
+        for status in statuses:
+            group = works if len(statuses) == 1 else [w for w in works if w.posting_status is status]
+            _post_isolating(target, group, found, status, posted)
         for work in works:
             if work.failure is not None:
                 continue
-            work.external_ids = [found[e.key] or posted[e.key] for e in work.entries]
+            external_ids = work.external_ids
+            external_ids.clear()
             for entry in work.entries:
-                if entry.attachments and found[entry.key] is not None:
+                known = found[entry.key]
+                external_ids.append(known or posted[entry.key])
+                if known is not None and entry.attachments:  # posted before: attach its files (idempotent)
                     target.attach(entry.key, entry.attachments)
     except TargetUnreachable as exc:
         raise JobFailed(JobFailureReasonType.ACCOUNTING_SYSTEM_UNREACHABLE, f"target: {exc}") from None
@@ -732,8 +775,8 @@ def _existing(target: Target, keys: list[str]) -> dict[str, str | None]:
     return {key: target.exists(key) for key in keys}
 
 
-def _post_isolating(target: Target, group: list[ItemWork], found: dict[str, str | None], status: PostingStatus,
-                    posted: dict[str, str]) -> None:
+def _post_isolating(target: Target, group: Sequence[ItemWork], found: dict[str, str | None],
+                    status: PostingStatus, posted: dict[str, str]) -> None:
     """Post the entries of ``group`` not ``found`` in the target in one ``post``. If the ledger refuses it,
     the group is split in halves and each half posted again, down to single items: only the refused
     items fail (``accounting_system_validation_failure``), every other item is posted — with about
@@ -742,7 +785,7 @@ def _post_isolating(target: Target, group: list[ItemWork], found: dict[str, str 
     if not fresh:
         return
     try:
-        posted.update(zip((e.key for e in fresh), target.post(fresh, status)))
+        posted.update(zip([e.key for e in fresh], target.post(fresh, status)))
     except (TargetUnreachable, TargetMisconfigured):
         raise
     except TargetError as exc:

@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from ledgerlink.export.ledger import AttachmentFile, Entry, PostingStatus
@@ -24,6 +26,9 @@ from ledgerlink.export.targets.base import (
     TargetRejected,
     TargetUnreachable,
 )
+
+
+_ZERO = Decimal(0)
 
 
 @dataclass(slots=True)
@@ -52,6 +57,19 @@ class Index:
                 self.codes.setdefault(account.code, account.name)
 
 
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A batch validated and rendered for appending: its ``text`` (``lines`` line breaks; empty when every
+    entry is in the ledger already), the external id of each entry (already posted, or new), the index
+    rows of the new entries, and the documents planned for those with attachments."""
+
+    text: str
+    lines: int
+    ids: list[str]
+    rows: dict[str, Posted]
+    documents: dict[str, list[PlannedDocument]]
+
+
 @dataclass(frozen=True)
 class PlannedDocument:
     file: AttachmentFile
@@ -59,10 +77,16 @@ class PlannedDocument:
     reference: str  # as written in the ledger (relative to the ledger's folder when inside it)
 
 
+@lru_cache(maxsize=4096)
+def day_text(day: date) -> str:
+    """``YYYY-MM-DD`` (a batch's entries share a few days; formatting one costs more than finding it)."""
+    return day.isoformat()
+
+
 def document_account(entry: Entry) -> str:
     """The account an entry's documents are filed under: its first debit posting, else its first posting."""
     for posting in entry.postings:
-        if posting.amount > 0:
+        if posting.amount > _ZERO:
             return posting.account
     return entry.postings[0].account
 
@@ -147,8 +171,9 @@ class TextLedgerTarget(ABC):
         """``exists`` for many keys against one look at the file (stage 10 asks once per batch)."""
         posted = self._current().posted
         found: dict[str, str | None] = dict.fromkeys(keys)
-        for key in found.keys() & posted.keys():
-            found[key] = posted[key].external_id
+        if not posted.keys().isdisjoint(found):  # (usually none is posted yet)
+            for key in found.keys() & posted.keys():
+                found[key] = posted[key].external_id
         return found
 
     # -- writing -------------------------------------------------------------------------------------
@@ -187,34 +212,38 @@ class TextLedgerTarget(ABC):
             planned.append(PlannedDocument(file, path, self._reference(path)))
         return planned
 
-    def _batch(self, entries: Sequence[Entry], status: PostingStatus, index: Index
-               ) -> tuple[str, list[str | None], dict[str, tuple[Posted, list[PlannedDocument]]]]:
-        """Validate, then render the new entries: (text, ids (None = new), new index rows with documents)."""
-        fresh = [entry for entry in entries if entry.key not in index.posted]
+    def _batch(self, entries: Sequence[Entry], status: PostingStatus, index: Index) -> Rendered:
+        """Validate, then render the entries not in the ledger yet (see :class:`Rendered`)."""
+        posted = index.posted
+        fresh = [entry for entry in entries if entry.key not in posted]
         validate_batch(fresh, index.rules, index.lock)
         self._extra_checks(fresh, index)
         prefix = "" if self._file.ends_with_newline() else "\n"
         chunks = [prefix]
         line = index.lines + prefix.count("\n")
         taken: dict[Path, str] = {}
-        added: dict[str, tuple[Posted, list[PlannedDocument]]] = {}
+        rows: dict[str, Posted] = {}
+        documents: dict[str, list[PlannedDocument]] = {}
         entry_text, external_id = self._entry_text, self._external_id  # looked up once
         no_documents: list[PlannedDocument] = []
+        new_ids: list[str] = []
         for entry in fresh:
             account = document_account(entry)
-            planned = (self._plan(account, entry.date, entry.attachments, {}, taken) if entry.attachments
-                       else no_documents)
+            planned = no_documents
+            if entry.attachments:
+                planned = documents[entry.key] = self._plan(account, entry.date, entry.attachments, {}, taken)
             text = entry_text(entry, status, planned)
-            header = line + 2  # every entry text starts with one blank line, then its first line
-            added[entry.key] = (Posted(external_id(entry, header), entry.date, account), planned)
+            new_id = external_id(entry, line + 2)  # its first line comes after one blank line
+            rows[entry.key] = Posted(new_id, entry.date, account)
+            new_ids.append(new_id)
             chunks.append(text)
             line += text.count("\n")
-        ids = [index.posted[e.key].external_id if e.key in index.posted else None for e in entries]
-        return "".join(chunks) if fresh else "", ids, added
+        ids = new_ids if len(fresh) == len(entries) else [  # the usual case: every entry is new
+            posted[e.key].external_id if e.key in posted else rows[e.key].external_id for e in entries]
+        return Rendered("".join(chunks) if fresh else "", line - index.lines, ids, rows, documents)
 
     def render(self, entries: Sequence[Entry], status: PostingStatus) -> str:
-        text, _, _ = self._batch(entries, status, self._current())
-        return text
+        return self._batch(entries, status, self._current()).text
 
     def post(self, entries: Sequence[Entry], status: PostingStatus) -> list[str]:
         self._current()
@@ -222,18 +251,19 @@ class TextLedgerTarget(ABC):
             index = self._index
             if index is None or self._file.stamp() != index.stamp:
                 index = self._index = self._load()
-            text, ids, added = self._batch(entries, status, index)
-            for _, planned in added.values():
+            batch = self._batch(entries, status, index)
+            for planned in batch.documents.values():
                 for document in planned:
                     write_document(document.path, document.file.content)
-            self._file.append(text.encode("utf-8"))
-            for key, (posted, planned) in added.items():
-                index.posted[key] = posted
+            self._file.append(batch.text.encode("utf-8"))
+            index.posted.update(batch.rows)
+            for key, planned in batch.documents.items():
                 if planned:
                     index.documents[key] = {d.file.sha256.lower(): d.reference for d in planned}
-            index.lines += text.count("\n")
+            if batch.text:
+                index.lines += batch.lines
             index.stamp = self._file.stamp()
-        return [known if known is not None else added[e.key][0].external_id for e, known in zip(entries, ids)]
+        return batch.ids
 
     def attach(self, key: str, files: Sequence[AttachmentFile]) -> list[str]:
         self._current()

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ledgerlink.export.ledger import Entry, imbalance_of
+from ledgerlink.export.ledger import Entry
 from ledgerlink.export.targets.base import TargetRejected
 
 CURRENCY = re.compile(r"^[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]$")
@@ -37,13 +37,15 @@ def validate_batch(
     key_pattern: re.Pattern[str] | None = None,
     key_rule: str = "",
 ) -> None:
-    """Raise ``TargetRejected`` for the first entry the ledger would refuse (see module docstring)."""
+    """Raise ``TargetRejected`` for the first entry the ledger would refuse (see module docstring). An
+    account is checked once per currency and day in a batch; an entry's balance is its own
+    :meth:`~ledgerlink.export.ledger.Entry.imbalance` (computed once per entry)."""
     seen: dict[str, int] = {}
-    currencies_ok: set[str] = set()
+    passed: set[tuple[str, str, date]] = set()  # (account, currency, day) checked and allowed in this batch
     fits = key_pattern.fullmatch if key_pattern is not None else None
     for index, entry in enumerate(entries):
         key = entry.key
-        if not key or "\n" in key or "\r" in key or "\t" in key:
+        if not key or (not key.isprintable() and ("\n" in key or "\r" in key or "\t" in key)):
             raise TargetRejected("key must be non-empty, without line breaks or tabs", key=key,
                                  path=f"entries[{index}].key")
         if fits is not None and not fits(key):
@@ -57,7 +59,7 @@ def validate_batch(
         if len(postings) < 2:
             raise TargetRejected(f"an entry needs at least two postings, found {len(postings)}",
                                  key=key, path=f"entries[{index}].postings")
-        off = imbalance_of(postings)
+        off = entry.imbalance()
         if off:
             found = ", ".join(f"{total:+f} {currency}" for currency, total in sorted(off.items()))
             raise TargetRejected(f"entry does not balance: expected 0 per currency, found {found}",
@@ -66,15 +68,12 @@ def validate_batch(
         if lock is not None and day <= lock:
             raise TargetRejected(f"date {day} is in the period locked up to {lock}", key=key,
                                  path=f"entries[{index}].date")
-        for number, posting in enumerate(postings):
-            rule = accounts.get(posting.account)
-            if (rule is not None and posting.currency in currencies_ok
-                    and (rule.opened is None or rule.opened <= day)
-                    and (rule.closed is None or day <= rule.closed)
-                    and (rule.currencies is None or posting.currency in rule.currencies)):
-                continue  # the common case: a known account, open, currency allowed
-            _check_posting(entry, f"entries[{index}]", number, posting.account, posting.currency, accounts)
-            currencies_ok.add(posting.currency)
+        for posting in postings:
+            use = (posting.account, posting.currency, day)
+            if use not in passed:  # else this account took this currency on this day already in the batch
+                number = postings.index(posting)  # (an equal posting before it would be in ``passed``)
+                _check_posting(entry, f"entries[{index}]", number, posting.account, posting.currency, accounts)
+                passed.add(use)
         if entry.attachments:
             for number, attachment in enumerate(entry.attachments):
                 if not attachment.digest_matches():

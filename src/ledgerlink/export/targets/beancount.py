@@ -22,12 +22,20 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from beancount import loader
 from beancount.core import data
 
-from ledgerlink.export.ledger import DESCRIPTION_SEPARATOR, Entry, PostingStatus, plain_number
-from ledgerlink.export.targets._textledger import Index, PlannedDocument, Posted, TextLedgerTarget, document_account
+from ledgerlink.export.ledger import DESCRIPTION_SEPARATOR, Entry, EntryKind, PostingStatus, plain_number
+from ledgerlink.export.targets._textledger import (
+    Index,
+    PlannedDocument,
+    Posted,
+    TextLedgerTarget,
+    day_text,
+    document_account,
+)
 from ledgerlink.export.targets._validate import AccountRule
 from ledgerlink.export.targets.base import LedgerAccount, TargetRejected
 
@@ -37,6 +45,7 @@ RESERVED_META = {KEY_META, "item-id", "entry-kind", "filename", "lineno", "sha25
 _META_KEY_BAD = re.compile(r"[^a-z0-9_-]+")
 _TAG_BAD = re.compile(r"[^A-Za-z0-9_./-]+")
 _FINALISED = PostingStatus.FINALISED  # looked up once (an Enum member access costs a call)
+_KIND_LINES = {kind: f'  entry-kind: "{kind}"\n' for kind in EntryKind}
 
 
 @lru_cache(maxsize=4096)
@@ -54,8 +63,85 @@ def quote(text: str) -> str:
     return '"' + flat.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+quote_repeated = lru_cache(maxsize=1024)(quote)
+""":func:`quote` for a payee (supplier names repeat from entry to entry; notes and keys mostly do not)."""
+
+
 def tag_name(group: str, value: str) -> str:
     return _TAG_BAD.sub("-", f"{group}-{value}").strip("-")
+
+
+class Refusal(NamedTuple):
+    """Why metadata cannot be written: the message and the path inside the entry (or posting)."""
+
+    message: str
+    path: str
+
+
+def _add_meta(meta: dict[str, str], name: str, value: str, path: str) -> Refusal | None:
+    """Add one metadata pair: a reserved name, or a name already given another value, is refused; the
+    same pair twice is kept once."""
+    if name in RESERVED_META:
+        return Refusal(f"metadata name {name!r} is reserved by the beancount target", path)
+    if meta.get(name, value) != value:
+        return Refusal(f"metadata {name!r} given twice with different values ({meta[name]!r}, {value!r})", path)
+    meta[name] = value
+    return None
+
+
+def metadata_lines(metadata: tuple[tuple[str, str], ...], tags: tuple[tuple[str, str], ...]) -> str | Refusal:
+    """An entry's metadata lines: its metadata, then its dimensions (``group: "value"``), one line per
+    name — or the first :class:`Refusal` (a reserved name, or a name given two values)."""
+    names: list[str] = []
+    text = ""
+    for name, value in (*metadata, *tags) if tags else metadata:
+        name = meta_key(name)
+        if name in names or name in RESERVED_META:
+            return _checked_metadata_lines(metadata, tags)  # a repeated or reserved name: pair by pair
+        names.append(name)
+        if value.isprintable() and '"' not in value and "\\" not in value:  # quote()'s usual case, written out
+            text += f'  {name}: "{value}"\n'
+        else:
+            text += f"  {name}: {quote(value)}\n"
+    return text
+
+
+def _checked_metadata_lines(metadata: tuple[tuple[str, str], ...], tags: tuple[tuple[str, str], ...]
+                            ) -> str | Refusal:
+    """:func:`metadata_lines` when a name comes twice or is reserved: the same pair twice is one line."""
+    meta: dict[str, str] = {}
+    for field, pairs in (("metadata", metadata), ("tags", tags)):
+        for number, (name, value) in enumerate(pairs):
+            refused = _add_meta(meta, meta_key(name), value, f"{field}[{number}]")
+            if refused is not None:
+                return refused
+    return "".join([f"  {name}: {quote(value)}\n" for name, value in meta.items()])
+
+
+def posting_metadata_lines(tags: tuple[tuple[str, str], ...], memo: str | None) -> str | Refusal:
+    """A posting's metadata lines: its dimensions, then ``memo`` — or the first :class:`Refusal` (its
+    path relative to the posting)."""
+    return _dimension_lines(tags) if not memo else _posting_metadata_lines(tags, memo)
+
+
+@lru_cache(maxsize=1024)
+def _dimension_lines(tags: tuple[tuple[str, str], ...]) -> str | Refusal:
+    """:func:`posting_metadata_lines` without a memo: pure and kept per distinct set of dimensions, as the
+    same few repeat from posting to posting (a memo, the line's own note, is not cached)."""
+    return _posting_metadata_lines(tags, None)
+
+
+def _posting_metadata_lines(tags: tuple[tuple[str, str], ...], memo: str | None) -> str | Refusal:
+    meta: dict[str, str] = {}
+    for number, (group, value) in enumerate(tags):
+        refused = _add_meta(meta, meta_key(group), value, f"tags[{number}]")
+        if refused is not None:
+            return refused
+    if memo:
+        refused = _add_meta(meta, "memo", memo, "memo")
+        if refused is not None:
+            return refused
+    return "".join([f"    {name}: {quote(value)}\n" for name, value in meta.items()])
 
 
 class BeancountTarget(TextLedgerTarget):
@@ -136,72 +222,40 @@ class BeancountTarget(TextLedgerTarget):
     def _entry_text(self, entry: Entry, status: PostingStatus, documents: Sequence[PlannedDocument]) -> str:
         description = entry.description
         payee, separated, narration = description.partition(DESCRIPTION_SEPARATOR)  # as split_description
-        head = f"{quote(payee)} {quote(narration)}" if separated else quote(description)
+        head = f"{quote_repeated(payee)} {quote(narration)}" if separated else quote(description)
         if entry.tags:
             tags = sorted({tag_name(group, value) for group, value in entry.tags} - {""})
             head += "".join(f" #{tag}" for tag in tags)
-        day = entry.date.isoformat()
-        key = quote(entry.key)
+        day = day_text(entry.date)
+        key = entry.key
+        # quote()'s usual case written out for the key (a call per entry is a measurable part of rendering)
+        key = f'"{key}"' if key.isprintable() and '"' not in key and "\\" not in key else quote(key)
         item_id = key if entry.item_id == entry.key else quote(entry.item_id)
         # the three ledgerlink keys are reserved, so entry metadata can never clash with them
         parts = [f"\n{day} {'*' if status is _FINALISED else '!'} {head}\n  {KEY_META}: {key}\n"
-                 f"  item-id: {item_id}\n  entry-kind: \"{entry.kind}\"\n"]
+                 f"  item-id: {item_id}\n{_KIND_LINES[entry.kind]}"]
         if entry.metadata or entry.tags:
-            meta: dict[str, str] = {}  # name → value: one line per name; the same name twice must agree
-            for number, (name, value) in enumerate(entry.metadata):
-                name = meta_key(name)
-                if name in meta or name in RESERVED_META:
-                    self._put(meta, name, value, entry, "metadata", number)  # refuses a clash
-                    continue  # the same pair again: one line
-                meta[name] = value
-                parts.append(f"  {name}: {quote(value)}\n")
-            for number, (group, value) in enumerate(entry.tags):
-                name = meta_key(group)
-                if name in meta or name in RESERVED_META:
-                    self._put(meta, name, value, entry, "tags", number)
-                    continue
-                meta[name] = value
-                parts.append(f"  {name}: {quote(value)}\n")
-        for number, posting in enumerate(entry.postings):
+            lines = metadata_lines(entry.metadata, entry.tags)
+            if isinstance(lines, Refusal):
+                raise TargetRejected(lines.message, key=entry.key, path=lines.path)
+            parts.append(lines)
+        for posting in entry.postings:
             amount = str(posting.amount)
             if "E" in amount:
                 amount = plain_number(posting.amount)
             parts.append(f"  {posting.account}  {amount} {posting.currency}\n")
-            if posting.tags and not posting.memo and len(posting.tags) == 1:  # the usual dimension
-                group, value = posting.tags[0]
-                name = meta_key(group)
-                if name in RESERVED_META:
-                    self._put({}, name, value, entry, f"postings[{number}].tags", 0)  # refuses the entry
-                parts.append(f"    {name}: {quote(value)}\n")
-            elif posting.tags or posting.memo:
-                posting_meta: dict[str, str] = {}
-                for tag_number, (group, value) in enumerate(posting.tags):
-                    self._put(posting_meta, meta_key(group), value, entry, f"postings[{number}].tags", tag_number)
-                if posting.memo:
-                    self._put(posting_meta, "memo", posting.memo, entry, f"postings[{number}].memo", None)
-                parts += [f"    {name}: {quote(value)}\n" for name, value in posting_meta.items()]
+            if posting.tags or posting.memo:
+                lines = posting_metadata_lines(posting.tags, posting.memo)
+                if isinstance(lines, Refusal):  # (an equal posting before this one would have been refused)
+                    raise TargetRejected(lines.message, key=entry.key,
+                                         path=f"postings[{entry.postings.index(posting)}].{lines.path}")
+                parts.append(lines)
         if documents:
             account = document_account(entry)
             for document in documents:
                 parts.append(f"\n{day} document {account} {quote(document.reference)}\n"
                              f"  {KEY_META}: {quote(entry.key)}\n  sha256: {quote(document.file.sha256.lower())}\n")
         return "".join(parts)
-
-    @staticmethod
-    def _put(meta: dict[str, str], name: str, value: str, entry: Entry, field: str, number: int | None) -> None:
-        """Add one metadata pair; a clash (reserved name, or same key with another value) refuses the entry.
-        The refusal's path is ``field[number]`` (``field`` alone when ``number`` is None)."""
-        if name not in RESERVED_META and meta.get(name, value) == value:
-            meta[name] = value  # the common case: built without formatting the path
-            return
-        path = field if number is None else f"{field}[{number}]"
-        if name in RESERVED_META:
-            raise TargetRejected(f"metadata name {name!r} is reserved by the beancount target", key=entry.key,
-                                 path=path)
-        if name in meta and meta[name] != value:
-            raise TargetRejected(f"metadata {name!r} given twice with different values "
-                                 f"({meta[name]!r}, {value!r})", key=entry.key, path=path)
-        meta[name] = value
 
     def _external_id(self, entry: Entry, header_line: int) -> str:
         return f"{self._name}:{header_line}"

@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from ledgerlink.export.ledger import Entry, PostingStatus, plain_number
-from ledgerlink.export.targets._textledger import Index, PlannedDocument, Posted, TextLedgerTarget
+from ledgerlink.export.ledger import Entry, EntryKind, PostingStatus, plain_number
+from ledgerlink.export.targets._textledger import Index, PlannedDocument, Posted, TextLedgerTarget, day_text
 from ledgerlink.export.targets._validate import AccountRule
 from ledgerlink.export.targets.base import LedgerAccount, TargetRejected
 
@@ -46,7 +46,16 @@ _COMMODITY = re.compile(r"^commodity\s+(.+)$")
 _LOCK = re.compile(r"^[;#*]\s*" + LOCK_TAG + r":\s*(\d{4}-\d{2}-\d{2})\s*$")
 _TAG_NAME_BAD = re.compile(r"[\s:,]+")
 _SYMBOL = re.compile(r'"[^"]+"|[^\d\s.,+\-"]+')
+_FIELD_GAP = re.compile(r"\s{2,}|\t")  # what separates an account name from the rest of its line
+_DATE_PARTS = re.compile(r"[-/.]")
 _FINALISED = PostingStatus.FINALISED  # looked up once (an Enum member access costs a call)
+_KIND_LINES = {kind: f"    ; entry-kind: {kind}\n" for kind in EntryKind}
+
+
+def key_fits(key: str) -> bool:
+    """An hledger transaction code: no ``,``, ``(`` or ``)``, and no whitespace at either end (exactly
+    what :data:`_KEY_OK` matches; plain string tests, as every entry of every batch is checked)."""
+    return bool(key) and "," not in key and "(" not in key and ")" not in key and key.strip() == key
 
 
 def _tags_in(comment: str) -> list[tuple[str, str]]:
@@ -66,14 +75,34 @@ def tag_name(name: str) -> str:
     return _TAG_NAME_BAD.sub("-", name.strip()).strip("-") or "tag"
 
 
+def tag_text(name: str, value: str) -> str:
+    """``name: value`` as an hledger tag: the name as :func:`tag_name` makes it; in the value a comma
+    becomes ``;`` (a comma ends a tag value) and line breaks become spaces; surrounding spaces go."""
+    if "," in value or not value.isprintable():
+        value = " ".join(value.replace(",", ";").splitlines())
+    return f"{tag_name(name)}: {value.strip()}"
+
+
+def posting_tag_lines(tags: tuple[tuple[str, str], ...], memo: str | None) -> str:
+    """A posting's dimensions, then its memo, as comment lines under it."""
+    lines = _dimension_lines(tags) if tags else ""
+    return f"{lines}        ; {tag_text('memo', memo)}\n" if memo else lines
+
+
+@lru_cache(maxsize=1024)
+def _dimension_lines(tags: tuple[tuple[str, str], ...]) -> str:
+    """A posting's dimensions as comment lines: pure and kept per distinct set, as the same few repeat."""
+    return "".join([f"        ; {tag_text(name, value)}\n" for name, value in tags])
+
+
 def _split_fields(text: str) -> tuple[str, str]:
     """``NAME  rest`` → (NAME, rest): hledger separates an account name by two spaces or a tab."""
-    parts = re.split(r"\s{2,}|\t", text.strip(), maxsplit=1)
+    parts = _FIELD_GAP.split(text.strip(), maxsplit=1)
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
 def _parse_date(text: str) -> date:
-    year, month, day = re.split(r"[-/.]", text)
+    year, month, day = _DATE_PARTS.split(text)
     return date(int(year), int(month), int(day))
 
 
@@ -161,28 +190,25 @@ class HledgerTarget(TextLedgerTarget):
         assertions: dict[str, list[date]] = getattr(self, "_assertions", {})
         moved: dict[tuple[str, str, date], Decimal] = {}
         for number, entry in enumerate(entries):
-            if not _KEY_OK.fullmatch(entry.key):
+            if not key_fits(entry.key):
                 raise TargetRejected("an hledger key may not contain ',', '(', ')' or start/end with space",
                                      key=entry.key, path=f"entries[{number}].key")
+            if not (commodities or assertions):
+                continue
             for posting_number, posting in enumerate(entry.postings):
                 if commodities and posting.currency not in commodities:
                     raise TargetRejected(f"commodity {posting.currency} is not declared in the journal "
                                          f"(declared: {', '.join(sorted(commodities))})", key=entry.key,
                                          path=f"entries[{number}].postings[{posting_number}].currency")
-                for day in assertions.get(posting.account, ()):
-                    if entry.date < day:
-                        slot = (posting.account, posting.currency, day)
-                        moved[slot] = moved.get(slot, Decimal(0)) + posting.amount
+                if assertions:
+                    for day in assertions.get(posting.account, ()):
+                        if entry.date < day:
+                            slot = (posting.account, posting.currency, day)
+                            moved[slot] = moved.get(slot, Decimal(0)) + posting.amount
         for (account, currency, day), total in moved.items():
             if total != 0:
                 raise TargetRejected(
                     f"would change {account} by {total:f} {currency} before its balance assertion on {day}")
-
-    @staticmethod
-    def _tag(name: str, value: str) -> str:
-        if "," in value or not value.isprintable():
-            value = " ".join(value.replace(",", ";").splitlines())
-        return f"{tag_name(name)}: {value.strip()}"
 
     @staticmethod
     def _amount(amount: Decimal, currency: str) -> str:
@@ -195,23 +221,23 @@ class HledgerTarget(TextLedgerTarget):
         if ";" in description or not description.isprintable():
             description = " ".join(description.replace(";", ",").splitlines())
         description = description.strip()
-        head = f"{entry.date.isoformat()} {flag} ({entry.key}) {description}".rstrip()
+        head = f"{day_text(entry.date)} {flag} ({entry.key}) {description}".rstrip()
         # the key passed _extra_checks (no comma, no line break); the three ledgerlink tags are reserved
         item_id = entry.item_id
-        if "," in item_id or not item_id.isprintable():  # as _tag() writes it
+        if "," in item_id or not item_id.isprintable():  # as tag_text() writes it
             item_id = " ".join(item_id.replace(",", ";").splitlines())
-        parts = [f"\n{head}\n    ; {KEY_TAG}: {entry.key}\n    ; item-id: {item_id.strip()}\n"
-                 f"    ; entry-kind: {entry.kind}\n"]
+        parts = [f"\n{head}\n    ; {KEY_TAG}: {entry.key}\n    ; item-id: {item_id.strip()}\n",
+                 _KIND_LINES[entry.kind]]
         for number, (name, value) in enumerate((*entry.metadata, *entry.tags) if entry.tags else entry.metadata):
             tag = tag_name(name)
             if tag in RESERVED_TAGS:
                 raise TargetRejected(f"tag name {name!r} is reserved by the hledger target", key=entry.key,
                                      path=f"metadata/tags[{number}]")
-            if "," in value or not value.isprintable():  # as _tag() writes it
+            if "," in value or not value.isprintable():  # as tag_text() writes it
                 value = " ".join(value.replace(",", ";").splitlines())
             parts.append(f"    ; {tag}: {value.strip()}\n")
         for document in documents:
-            parts.append(f"    ; {self._tag('attachment', document.reference)}\n"
+            parts.append(f"    ; {tag_text('attachment', document.reference)}\n"
                          f"    ; attachment-sha256: {document.file.sha256.lower()}\n")
         for posting in entry.postings:
             currency = posting.currency
@@ -220,12 +246,8 @@ class HledgerTarget(TextLedgerTarget):
                 amount = plain_number(posting.amount)
             symbol = currency if currency.isalpha() else f'"{currency}"'  # as _amount() writes it
             parts.append(f"    {posting.account}  {amount} {symbol}\n")
-            for name, value in posting.tags:
-                if "," in value or not value.isprintable():  # as _tag() writes it
-                    value = " ".join(value.replace(",", ";").splitlines())
-                parts.append(f"        ; {tag_name(name)}: {value.strip()}\n")
-            if posting.memo:
-                parts.append(f"        ; {self._tag('memo', posting.memo)}\n")
+            if posting.tags or posting.memo:
+                parts.append(posting_tag_lines(posting.tags, posting.memo))
         return "".join(parts)
 
     def _external_id(self, entry: Entry, header_line: int) -> str:
@@ -236,7 +258,7 @@ class HledgerTarget(TextLedgerTarget):
         """Insert the attachment tags under the entry's key tag; the file is replaced atomically."""
         text = self.path.read_text(encoding="utf-8")
         lines = text.split("\n")
-        marker = f"    ; {self._tag(KEY_TAG, key)}"
+        marker = f"    ; {tag_text(KEY_TAG, key)}"
         try:
             at = lines.index(marker) + 1
         except ValueError as exc:
@@ -244,8 +266,8 @@ class HledgerTarget(TextLedgerTarget):
                                  key=key) from exc
         added = []
         for document in planned:
-            added += [f"    ; {self._tag('attachment', document.reference)}",
-                      f"    ; {self._tag('attachment-sha256', document.file.sha256.lower())}"]
+            added += [f"    ; {tag_text('attachment', document.reference)}",
+                      f"    ; {tag_text('attachment-sha256', document.file.sha256.lower())}"]
         lines[at:at] = added
         self._file.replace("\n".join(lines).encode("utf-8"))
         index.lines += len(added)
