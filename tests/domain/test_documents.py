@@ -68,3 +68,4 @@ def test_decimals_serialise_as_strings_and_are_documented_as_number_or_string() 
     assert json.loads(totals.model_dump_json())["payable_amount"] == "1.50"
     schema = TypeAdapter(Totals).json_schema()
     assert schema["properties"]["payable_amount"]["anyOf"] == [{"type": "number"}, {"type": "string"}]
+

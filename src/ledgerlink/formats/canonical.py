@@ -50,6 +50,8 @@ def _violations(exc: ValidationError, prefix: str) -> list[Violation]:
         # drop the union tag pydantic inserts after the discriminator ("invoice", ...)
         if loc and isinstance(loc[0], str) and loc[0] in {"invoice", "credit_note", "statement", "ledger_update"}:
             loc = loc[1:]
+        if not loc and err["type"].startswith("union_tag"):
+            loc = ("kind",)  # the discriminator itself is what is wrong or missing
         path = format_path(loc)
         if prefix:
             path = f"{prefix}.{path}" if path and not path.startswith("[") else f"{prefix}{path}"
@@ -59,11 +61,51 @@ def _violations(exc: ValidationError, prefix: str) -> list[Violation]:
                 rule="SCHEMA",
                 path=path,
                 message=err["msg"],
-                expected=err["type"],
+                expected=expected_of(err["type"], err.get("ctx") or {}),
                 found=None if isinstance(found, (dict, list)) else _short(found),
             )
         )
     return out
+
+
+_EXPECTED = {
+    "missing": "a value (the field is required)",
+    "extra_forbidden": "no such field (see the Document schema in /openapi.json)",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "bool_type": "true or false",
+    "list_type": "a JSON array",
+    "tuple_type": "a JSON array",
+    "dict_type": "a JSON object",
+    "model_type": "a JSON object",
+    "model_attributes_type": "a JSON object",
+    "decimal_type": 'a decimal number, best as text ("12.50")',
+    "decimal_parsing": 'a decimal number, best as text ("12.50")',
+    "finite_number": "a finite number",
+    "date_type": "a date YYYY-MM-DD",
+    "date_parsing": "a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "a date YYYY-MM-DD",
+    "date_from_datetime_inexact": "a date YYYY-MM-DD",
+    "union_tag_invalid": "a kind: invoice, credit_note, statement or ledger_update",
+    "union_tag_not_found": "a kind: invoice, credit_note, statement or ledger_update",
+    "bytes_type": "standard base64 text",
+}
+
+
+def expected_of(error_type: str, ctx: dict[str, Any]) -> str:
+    """What a field wanted, in words, for a pydantic error type (with its context where it has one)."""
+    if error_type in ("literal_error", "enum") and "expected" in ctx:
+        return f"one of {ctx['expected']}"
+    unit = "character" if error_type.startswith("string_") else "item"
+    if error_type in ("string_too_short", "too_short") and "min_length" in ctx:
+        count = ctx["min_length"]
+        return f"at least {count} {unit}{'' if count == 1 else 's'}"
+    if error_type in ("string_too_long", "too_long") and "max_length" in ctx:
+        count = ctx["max_length"]
+        return f"at most {count} {unit}{'' if count == 1 else 's'}"
+    if error_type == "value_error":
+        return "a valid value (see the message)"
+    return _EXPECTED.get(error_type, error_type)
 
 
 def _short(value: Any) -> str:
