@@ -210,11 +210,6 @@ class HledgerTarget(TextLedgerTarget):
                 raise TargetRejected(
                     f"would change {account} by {total:f} {currency} before its balance assertion on {day}")
 
-    @staticmethod
-    def _amount(amount: Decimal, currency: str) -> str:
-        symbol = currency if currency.isalpha() else f'"{currency}"'
-        return f"{plain_number(amount)} {symbol}"
-
     def _entry_text(self, entry: Entry, status: PostingStatus, documents: Sequence[PlannedDocument]) -> str:
         flag = "*" if status is _FINALISED else "!"
         description = entry.description
@@ -244,7 +239,7 @@ class HledgerTarget(TextLedgerTarget):
             amount = str(posting.amount)
             if "E" in amount:
                 amount = plain_number(posting.amount)
-            symbol = currency if currency.isalpha() else f'"{currency}"'  # as _amount() writes it
+            symbol = currency if currency.isalpha() else f'"{currency}"'  # a symbol that is not all letters is quoted
             parts.append(f"    {posting.account}  {amount} {symbol}\n")
             if posting.tags or posting.memo:
                 parts.append(posting_tag_lines(posting.tags, posting.memo))
