@@ -27,7 +27,6 @@ from ledgerlink.export.model import (
     PreviewItem,
 )
 from ledgerlink.export.stages import (
-    STAGES,
     ExportRun,
     ItemFailed,
     ItemWork,
@@ -53,8 +52,6 @@ log = logging.getLogger("ledgerlink.export")
 TargetOpener = Callable[[Mapping[str, Any]], Target]
 DEFAULT_BATCH = 1000
 """Items per batch: their entries are posted in one durable write, their results recorded in one transaction."""
-MAPPING_STAGES = STAGES[3:9]
-"""Stages 4–9 (``resolve_bookkeeping_method`` … ``resolve_posting_status``), which :func:`map_items` runs."""
 
 
 class Heartbeat:
@@ -168,32 +165,29 @@ def gc_deferred() -> Iterator[None]:
 
 
 def map_items(run: ExportRun, works: list[ItemWork]) -> list[ItemWork]:
-    """Stages 4–9 item by item, in order; an :class:`ItemFailed` stops that item only. The stages an item
-    went through are added to its ``stages`` (for the audit log). Returns the items ready for stage 10."""
+    """Stages 4–9 item by item, in order; an :class:`ItemFailed` stops that item only. Returns the items
+    ready for stage 10."""
     ready = []
     for work in works:
-        passed = 0  # how many of stages 4–9 (MAPPING_STAGES) the item went through
         try:
             resolve_bookkeeping_method(run, work)
-            passed = 1
+            work.stages.append("resolve_bookkeeping_method")
             map_accounts(run, work)
-            passed = 2
+            work.stages.append("map_accounts")
             map_data(run, work)
-            passed = 3
+            work.stages.append("map_data")
             fetch_attachments(run, work)
-            passed = 4
+            work.stages.append("fetch_attachments")
             apply_accounting_period(run, work)
-            passed = 5
+            work.stages.append("apply_accounting_period")
             resolve_posting_status(run, work)
-            passed = 6
+            work.stages.append("resolve_posting_status")
             ready.append(work)
         except ItemFailed as failure:
             work.failure = failure
         except Exception as exc:  # a bug or an unforeseen input: this item fails, the others go on
             log.exception("item %s failed unexpectedly", work.item.id)
             work.failure = ItemFailed(ItemFailureReasonType.UNEXPECTED_FAILURE, f"{type(exc).__name__}: {exc}")
-        finally:
-            work.stages += MAPPING_STAGES[:passed]
     return ready
 
 

@@ -529,17 +529,17 @@ def _line_postings(lines: Sequence[MappedLine], currency: str, rate: Decimal | N
             append(Posting(mapped.account, net if sign == 1 else sign * net, currency, tags, memo))
         else:
             append(Posting(mapped.account, sign * (net * rate).quantize(CENT, ROUND_HALF_UP), currency,
-                                tags, memo))
+                           tags, memo))
         vat_input = mapped.vat_input
         if vat and vat_input:
             amount = vat if rate is None else (vat * rate).quantize(CENT, ROUND_HALF_UP)
             append(Posting(vat_input, amount if sign == 1 else sign * amount, currency, tags,
-                                memo if vat_input == mapped.account else None))
+                           memo if vat_input == mapped.account else None))
             vat_output = mapped.vat_output
             if vat_output:  # reverse charge: the self-assessed output VAT, credited
                 amount = -vat if rate is None else (-vat * rate).quantize(CENT, ROUND_HALF_UP)
                 append(Posting(vat_output, amount if sign == 1 else sign * amount, currency, (),
-                                    memo if vat_output == mapped.account else None))
+                               memo if vat_output == mapped.account else None))
     for posting in out:
         if not posting.amount:  # zero legs are left out (all of them but the first if all are zero)
             kept = [p for p in out if p.amount]
@@ -555,9 +555,7 @@ def _entry(key: str, item_id: str, kind: EntryKind, date: dt.date, description: 
     entry = Entry(key, item_id, kind, date, description, (*debits, credit), metadata)
     off = entry.imbalance()
     if off:
-        total = _ZERO
-        for posting in entry.postings:
-            total += posting.amount
+        total = sum(off.values(), _ZERO)  # the sum of all postings (currencies that balance add nothing)
         if total:
             largest = max(range(len(debits)), key=lambda i: abs(debits[i].amount))
             fix = debits[largest]
@@ -653,7 +651,7 @@ def fetch_attachments(run: ExportRun, work: ItemWork) -> None:
     work.attachments = list(unique.values())
     first = work.entries[0]
     work.entries[0] = Entry(first.key, first.item_id, first.kind, first.date, first.description,
-                                 first.postings, first.metadata, first.tags, tuple(work.attachments))
+                            first.postings, first.metadata, first.tags, tuple(work.attachments))
 
 
 # --------------------------------------------------------------------------- 8
@@ -681,8 +679,8 @@ def apply_accounting_period(run: ExportRun, work: ItemWork) -> None:
         if entries is work.entries:
             entries = list(entries)  # the item's entries are replaced only once one moves
         entries[number] = Entry(entry.key, entry.item_id, entry.kind, open_day, entry.description,
-                                     entry.postings, (*entry.metadata, ("original_date", day.isoformat())),
-                                     entry.tags, entry.attachments)
+                                entry.postings, (*entry.metadata, ("original_date", day.isoformat())),
+                                entry.tags, entry.attachments)
     work.entries = entries
 
 

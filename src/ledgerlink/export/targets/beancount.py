@@ -99,10 +99,7 @@ def metadata_lines(metadata: tuple[tuple[str, str], ...], tags: tuple[tuple[str,
         if name in names or name in RESERVED_META:
             return _checked_metadata_lines(metadata, tags)  # a repeated or reserved name: pair by pair
         names.append(name)
-        if value.isprintable() and '"' not in value and "\\" not in value:  # quote()'s usual case, written out
-            text += f'  {name}: "{value}"\n'
-        else:
-            text += f"  {name}: {quote(value)}\n"
+        text += f"  {name}: {quote(value)}\n"
     return text
 
 
@@ -227,9 +224,7 @@ class BeancountTarget(TextLedgerTarget):
             tags = sorted({tag_name(group, value) for group, value in entry.tags} - {""})
             head += "".join(f" #{tag}" for tag in tags)
         day = day_text(entry.date)
-        key = entry.key
-        # quote()'s usual case written out for the key (a call per entry is a measurable part of rendering)
-        key = f'"{key}"' if key.isprintable() and '"' not in key and "\\" not in key else quote(key)
+        key = quote(entry.key)
         item_id = key if entry.item_id == entry.key else quote(entry.item_id)
         # the three ledgerlink keys are reserved, so entry metadata can never clash with them
         parts = [f"\n{day} {'*' if status is _FINALISED else '!'} {head}\n  {KEY_META}: {key}\n"

@@ -75,12 +75,18 @@ def tag_name(name: str) -> str:
     return _TAG_NAME_BAD.sub("-", name.strip()).strip("-") or "tag"
 
 
-def tag_text(name: str, value: str) -> str:
-    """``name: value`` as an hledger tag: the name as :func:`tag_name` makes it; in the value a comma
-    becomes ``;`` (a comma ends a tag value) and line breaks become spaces; surrounding spaces go."""
+def tag_value(value: str) -> str:
+    """A tag value hledger reads back whole: a comma becomes ``;`` (a comma ends a tag value), line
+    breaks become spaces, surrounding spaces go."""
     if "," in value or not value.isprintable():
         value = " ".join(value.replace(",", ";").splitlines())
-    return f"{tag_name(name)}: {value.strip()}"
+    return value.strip()
+
+
+def tag_text(name: str, value: str) -> str:
+    """``name: value`` as an hledger tag: the name as :func:`tag_name` makes it, the value as
+    :func:`tag_value` makes it."""
+    return f"{tag_name(name)}: {tag_value(value)}"
 
 
 def posting_tag_lines(tags: tuple[tuple[str, str], ...], memo: str | None) -> str:
@@ -218,19 +224,14 @@ class HledgerTarget(TextLedgerTarget):
         description = description.strip()
         head = f"{day_text(entry.date)} {flag} ({entry.key}) {description}".rstrip()
         # the key passed _extra_checks (no comma, no line break); the three ledgerlink tags are reserved
-        item_id = entry.item_id
-        if "," in item_id or not item_id.isprintable():  # as tag_text() writes it
-            item_id = " ".join(item_id.replace(",", ";").splitlines())
-        parts = [f"\n{head}\n    ; {KEY_TAG}: {entry.key}\n    ; item-id: {item_id.strip()}\n",
+        parts = [f"\n{head}\n    ; {KEY_TAG}: {entry.key}\n    ; item-id: {tag_value(entry.item_id)}\n",
                  _KIND_LINES[entry.kind]]
         for number, (name, value) in enumerate((*entry.metadata, *entry.tags) if entry.tags else entry.metadata):
             tag = tag_name(name)
             if tag in RESERVED_TAGS:
                 raise TargetRejected(f"tag name {name!r} is reserved by the hledger target", key=entry.key,
                                      path=f"metadata/tags[{number}]")
-            if "," in value or not value.isprintable():  # as tag_text() writes it
-                value = " ".join(value.replace(",", ";").splitlines())
-            parts.append(f"    ; {tag}: {value.strip()}\n")
+            parts.append(f"    ; {tag}: {tag_value(value)}\n")
         for document in documents:
             parts.append(f"    ; {tag_text('attachment', document.reference)}\n"
                          f"    ; attachment-sha256: {document.file.sha256.lower()}\n")
