@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledgerlink.api import asgi
-from ledgerlink.heap import settle_after_startup
+from ledgerlink.heap import gc_deferred, settle_after_startup
 
 
 @pytest.fixture
@@ -36,3 +36,25 @@ def test_a_worker_process_app_settles_its_heap(
     app = asgi.create_app_from_env()
     assert gc.get_freeze_count() > 0
     app.state.db.dispose()
+
+
+def test_gc_deferred_pauses_collection_and_always_resumes_it() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with gc_deferred():
+            assert not gc.isenabled()
+            with gc_deferred():  # nested: the inner block leaves collection off
+                pass
+            assert not gc.isenabled()
+            raise RuntimeError("a failing batch")
+    assert gc.isenabled()
+
+
+def test_gc_deferred_leaves_collection_off_when_it_found_it_off() -> None:
+    gc.disable()
+    try:
+        with gc_deferred():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -1,11 +1,15 @@
-"""The audit log: every change records who (API key id or CLI user), when, what."""
+"""The audit log: every change records who (API key id or CLI user), when, what.
+
+``detail`` is kept as compact JSON text, keys in the order the caller gave them; values JSON has no
+type for (decimals, dates, ids) are written as their text.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy.engine import Connection
 
 from ledgerlink.store.database import utcnow
@@ -38,7 +42,7 @@ def record_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
             "action": row["action"],
             "entity": row["entity"],
             "entity_id": row.get("entity_id"),
-            "detail": json.dumps(row["detail"], default=str, sort_keys=True) if row.get("detail") else None,
+            "detail": to_json(row["detail"], fallback=str).decode() if row.get("detail") else None,
         }
         for row in rows
     ]

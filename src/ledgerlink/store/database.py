@@ -1,8 +1,8 @@
 """The database handle: one engine, SQLite or PostgreSQL, same code paths.
 
 SQLite is tuned for a single-machine data centre: WAL journal, ``synchronous=NORMAL``, foreign keys on,
-a busy timeout, and ``BEGIN IMMEDIATE`` for write transactions so that writers queue instead of failing
-on lock upgrades. PostgreSQL is used as is (many processes, many machines).
+a busy timeout, ``BEGIN IMMEDIATE`` for write transactions so that writers queue instead of failing
+on lock upgrades, and WAL checkpoints in a background thread (:mod:`ledgerlink.store.checkpoint`). PostgreSQL is used as is (many processes, many machines).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import random
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+
+from ledgerlink.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer
 
 SQLITE_FILENAME = "ledgerlink.sqlite3"
 
@@ -57,17 +58,18 @@ def new_id() -> str:
         _last_v7[0] = millis
         counter = _last_v7[1]
         tail = _v7_random.getrandbits(62)
-    value = (millis << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail
-    return str(uuid.UUID(int=value))
+    h = f"{(millis << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | tail:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"  # str(uuid.UUID(...)) without the object
 
 
 class Database:
     """A store connection pool with transaction helpers; ``dialect`` is ``sqlite`` or ``postgresql``."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, checkpointer: WalCheckpointer | None = None):
         self.engine = engine
         self.dialect = engine.dialect.name
         self.url = engine.url
+        self.checkpointer = checkpointer
 
     @classmethod
     def from_url(cls, url: str, **engine_options: Any) -> "Database":
@@ -81,12 +83,10 @@ class Database:
                 max_overflow=8,
                 **engine_options,
             )
-            _tune_sqlite(engine)
-        else:
-            engine_options.setdefault("pool_size", 10)
-            engine_options.setdefault("max_overflow", 10)
-            engine = sa.create_engine(url, pool_pre_ping=True, **engine_options)
-        return cls(engine)
+            return cls(engine, _tune_sqlite(engine))
+        engine_options.setdefault("pool_size", 10)
+        engine_options.setdefault("max_overflow", 10)
+        return cls(sa.create_engine(url, pool_pre_ping=True, **engine_options))
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -108,10 +108,16 @@ class Database:
         upgrade(self)
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine) -> WalCheckpointer | None:
+    """Pragmas and ``BEGIN IMMEDIATE`` on every connection; the file's checkpointer (none in memory)."""
+    path = engine.url.database
+    checkpointer = WalCheckpointer(Path(path).resolve()) if path and path != ":memory:" else None
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -120,8 +126,17 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        if checkpointer is not None:
+            cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    if checkpointer is not None:
+        @event.listens_for(engine, "checkin")
+        def _on_checkin(_dbapi_conn: Any, _record: Any) -> None:
+            checkpointer.notify()
+
+    return checkpointer

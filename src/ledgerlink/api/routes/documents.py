@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import io
 import json
+from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,11 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from ledgerlink.api.deps import connection, database, read_connection, require_scope
 from ledgerlink.api.problems import PROBLEM_JSON, Problem, problem_body
 from ledgerlink.domain.documents import Document, DocumentKind
-from ledgerlink.formats import canonical, registry
 from ledgerlink.domain.violations import Severity, Violation
+from ledgerlink.formats import canonical, registry
 from ledgerlink.formats.base import Found, ReadResult, UnsupportedMediaType
 from ledgerlink.formats.csvprofiles import iter_documents
 from ledgerlink.formats.xml_common import WriteError
+from ledgerlink.heap import gc_deferred
 from ledgerlink.observability import DOCUMENTS_RECEIVED, DOCUMENTS_REJECTED
 from ledgerlink.services import csv_profiles, idempotency, ingest
 from ledgerlink.services.tenancy import Principal
@@ -106,14 +108,23 @@ def ingest_request(
         if source_format == "csv" and profile:
             status, payload = _ingest_csv(db, who, body, profile, partial, claimed)
         else:
-            result = registry.read_bytes(body, media_type, profile=profile)  # a CSV here has no profile
-            status, payload = _store_with_retry(db, who, result, source_format, partial, claimed)
+            with gc_deferred():  # the batch's models are freed before collection resumes
+                status, payload = _read_and_store(db, who, body, media_type, source_format, partial, claimed)
     except BaseException:
         if claimed is not None:
             idempotency.release(db, claimed)
         raise
     media = PROBLEM_JSON if status >= 400 else "application/json"
     return Response(payload, status_code=status, media_type=media)
+
+
+def _read_and_store(
+    db: Database, who: Principal, body: bytes, media_type: str, source_format: str, partial: bool,
+    claimed: idempotency.Claimed | None,
+) -> tuple[int, str]:
+    """A JSON, XML or PDF body: read whole, checked, stored in one transaction; the answer's status and body."""
+    result = registry.read_bytes(body, media_type)
+    return _store_with_retry(db, who, result, source_format, partial, claimed)
 
 
 def _ingest_csv(
@@ -226,8 +237,8 @@ def _count(receipt: ingest.Receipt | None, source_format: str) -> None:
     if receipt is None:
         DOCUMENTS_REJECTED.labels(source_format).inc()
         return
-    for doc in receipt.documents:
-        DOCUMENTS_RECEIVED.labels(doc["kind"], doc["status"]).inc()
+    for (kind, status), count in Counter((doc["kind"], doc["status"]) for doc in receipt.documents).items():
+        DOCUMENTS_RECEIVED.labels(kind, status).inc(count)
     if receipt.rejected:
         DOCUMENTS_REJECTED.labels(source_format).inc(len(receipt.rejected))
 
