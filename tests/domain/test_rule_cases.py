@@ -1080,6 +1080,13 @@ def test_out_of_range_amounts_are_reported_alone_for_every_kind() -> None:
     assert check(sp(inv(), "totals.payable_amount", D("9999999999999999"))) != []  # below the limit: BR-CO-16
 
 
+def test_zero_written_with_a_large_exponent_is_in_range() -> None:
+    """``0E+20`` is zero: the range guard's quick test (``adjusted()``) flags it, the exact walk clears it."""
+    rules_hit = {v.rule for v in check(sp(inv(), "lines[1].net_amount", D("0E+20")))}
+    assert "LL-RANGE-01" not in rules_hit
+    assert rules_hit  # the arithmetic rules ran (the line total no longer adds up)
+
+
 CASES = GUARD + CORE + CALCULATION + _vat_cases() + VAT_EXTRAS + DECIMALS + CODE_LISTS + ACCOUNTS
 
 

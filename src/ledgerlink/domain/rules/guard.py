@@ -23,7 +23,7 @@ from ledgerlink.domain.violations import Violation
 MAX_ADJUSTED = 15
 """Largest allowed power of ten (``Decimal.adjusted()``): magnitudes below 10^16."""
 
-LIMIT = Decimal(10) ** (MAX_ADJUSTED + 1)
+_ADJUSTED = Decimal.adjusted
 _NOT_NONE = partial(is_not, None)
 _NET, _RATE, _AMOUNT = attrgetter("net_amount"), attrgetter("vat_rate"), attrgetter("amount")
 _TOTALS = TOTAL_FIELDS
@@ -100,8 +100,10 @@ def _located(doc: AnyDocument) -> Iterator[tuple[str, Decimal | None]]:
     applies=Applies.ANY,
 )
 def ll_range_01(doc: AnyDocument, f: None) -> tuple[Violation, ...] | list[Violation]:
-    values = cast("tuple[Decimal, ...]", tuple(filter(_NOT_NONE, _values(doc))))
-    if not values or (min(values) > -LIMIT and max(values) < LIMIT):  # C-level comparisons only
+    # |x| < 10^16 ⇔ x.adjusted() <= 15 for any non-zero x; a zero written with a large exponent
+    # ("0E+20") fails this quick test but is in range, so the exact walk below clears it.
+    present = cast("Iterator[Decimal]", filter(_NOT_NONE, _values(doc)))
+    if max(map(_ADJUSTED, present), default=0) <= MAX_ADJUSTED:  # C-level only
         return OK
     return [
         violation("LL-RANGE-01", path, "a magnitude below 10^16", value)
