@@ -205,3 +205,45 @@ def test_xs_decimal_is_the_reference_pattern(text: str) -> None:
 def test_xs_decimal_keeps_the_digits_as_written(text: str) -> None:
     assert _DECIMAL.match(text)
     assert ubl_fast.xs_decimal(text).as_tuple() == Decimal(text).as_tuple()
+
+
+DECIMAL_SPELLINGS = [
+    "7", "+1.50", "-1.50", ".5", "-.5", "5.", "0001.000", "\u0663", " 12.5 ",  # xs:decimal
+    "+", "-", ".", "1e3", "1E3", "1.2.3", "--1", "+-1", "1_000", "NaN", "Infinity", "1,5", "\u00b2",
+]
+DECIMAL_TAGS = ("Percent", "MultiplierFactorNumeric", "InvoicedQuantity", "BaseQuantity")
+
+
+@pytest.mark.parametrize("text", DECIMAL_SPELLINGS)
+def test_every_amount_and_decimal_is_read_as_the_reference_reads_it(text: str) -> None:
+    """Amounts and decimals are read inside the table walk: each spelling, in each such element of a
+    sample, gives the reference reader's document or none (the reader then takes the reference path)."""
+    seed = root_of(SAMPLES[0].parent.joinpath("Allowance-example.xml").read_bytes())
+    targets = [
+        i
+        for i, el in enumerate(seed.iter())
+        if el.get("currencyID") is not None or etree.QName(el).localname in DECIMAL_TAGS
+    ]
+    assert len(targets) > 20
+    read_fast = 0
+    for index in targets:
+        root = copy.deepcopy(seed)
+        list(root.iter())[index].text = text
+        fast = ubl_fast.read_document(root)
+        reference = ubl.read_invoice(root, fast=False)
+        if fast is not None:
+            read_fast += 1
+            assert reference.violations == []
+            assert_same(fast, reference.documents[0].document)
+    if _DECIMAL.match(text.strip()) is None:
+        assert read_fast == 0, "not an xs:decimal: the reference reader reports it"
+    elif not text.strip().startswith("-"):
+        assert read_fast > len(targets) // 2, "a valid decimal is read on the fast path"
+
+
+def test_a_part_built_without_validation_has_the_state_pydantic_gives_it() -> None:
+    built = ubl_fast.construct(m.Identifier, {"value": "0088", "scheme": "GLN"})
+    validated = m.Identifier(value="0088", scheme="GLN")
+    for slot in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
+        assert getattr(built, slot) == getattr(validated, slot), slot
+    assert built == validated and hash(built) == hash(validated)

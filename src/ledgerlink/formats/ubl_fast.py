@@ -90,8 +90,9 @@ def xs_decimal(text: str) -> Decimal:
     digits with at most one point and at least one digit. ``str.isdecimal`` is the pattern's ``\\d``
     (Unicode category Nd); checked without the regex engine, which costs more.
     """
-    body = text[1:] if text[0] in "+-" else text
-    if not body.replace(".", "", 1).isdecimal():
+    if not text.replace(".", "", 1).isdecimal() and (
+        text[0] not in "+-" or not text[1:].replace(".", "", 1).isdecimal()
+    ):
         raise Unusual
     return Decimal(text)
 
@@ -110,9 +111,21 @@ def first_child(el: etree._Element, tag: str) -> etree._Element | None:
 # ---------------------------------------------------------------------------- building model parts
 
 M = TypeVar("M", bound=BaseModel)
-_set = object.__setattr__
 _new = object.__new__
 _ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+def _slot_setter(name: str) -> Callable[[BaseModel, Any], None]:
+    """The setter of a ``BaseModel`` instance slot, bound once: cheaper than ``object.__setattr__``,
+    which finds the slot by name on every call."""
+    setter: Callable[[BaseModel, Any], None] = BaseModel.__dict__[name].__set__
+    return setter
+
+
+_set_dict = _slot_setter("__dict__")
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
 
 
 def defaults(cls: type[BaseModel]) -> dict[str, Any]:
@@ -136,10 +149,10 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     again gives an equal document.
     """
     obj = _new(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", _ALL_FIELDS[cls])
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_dict(obj, values)
+    _set_fields_set(obj, _ALL_FIELDS[cls])
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
@@ -152,17 +165,17 @@ def construct_from(cls: type[M], values: dict[str, Any]) -> M:
 
 # How a child fills its field (the kinds, most frequent first: :meth:`_Reader.fill` tests them in order).
 TEXT: Final = 0  # its text
-ELEMENT: Final = 1  # the element itself, read further by the caller
+AMOUNT: Final = 1  # a decimal whose currencyID must be BT-5
 WRAPPED: Final = 2  # the text of its first child of a given tag (a wrapper such as cac:Country)
-AMOUNT: Final = 3  # a decimal whose currencyID must be BT-5
-CALL: Final = 4  # what a function makes of the element
-PART: Final = 5  # a nested Part
-DECIMAL: Final = 6
-DATE: Final = 7
-INLINE: Final = 8  # a nested table filling fields of this part; at most one such child, the field is a marker
-PARTS: Final = 9  # as a list: every nested part,
-ELEMENTS: Final = 10  # every element,
-CALLS: Final = 11  # every function result
+ELEMENT: Final = 3  # the element itself, read further by the caller
+INLINE: Final = 4  # a nested table filling fields of this part; at most one such child, the field is a marker
+ELEMENTS: Final = 5  # as a list: every element,
+PART: Final = 6  # a nested Part
+DECIMAL: Final = 7
+CALLS: Final = 8  # as a list: every function result,
+PARTS: Final = 9  # every nested part
+CALL: Final = 10  # what a function makes of the element
+DATE: Final = 11
 
 Child = tuple[str, int, Any]
 """How a field is read, as declared: (prefixed element name, kind, what the kind needs)."""
@@ -268,7 +281,7 @@ def inline(name: str, part: Part) -> Child:
 def child_identifier(element: str) -> ElementFunction:
     """A wrapper's first ``element`` child as a required identifier (value and ``schemeID``)."""
     tag = clark(element)
-    return lambda reader, el: reader.identifier(first_child(el, tag), required=True)
+    return lambda reader, el: reader.identifier(first_child(el, tag), True)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -321,26 +334,28 @@ class _Reader:
         start = part.start
         out = {} if start is None else start.copy()
         self.fill(el, part.table, out)
-        if part.finish is not None:
-            return part.finish(self, out)
+        if (finish := part.finish) is not None:
+            return finish(self, out)
         for name in part.required:
             if out[name] is None:
                 raise Unusual
-        if part.model is None:
+        if (model := part.model) is None:
             return out
-        return construct(part.model, out)
+        return construct(model, out)
 
     def fill(self, el: etree._Element, table: Table, out: dict[str, Any]) -> None:
         """Each child ``table`` names into its field; last child first, so the first of a tag wins.
 
-        List fields collect last to first (the finishers turn them round).
+        List fields collect last to first (the finishers turn them round). The kinds are tested most
+        frequent first; texts, amounts and decimals are read here, as :meth:`value`, :meth:`amount` and
+        :meth:`decimal` read them (a call per child would cost as much as the read).
         """
         maxf = self.maxf
         for child in el[::-1]:
-            entry = table.get(child.tag)
-            if entry is None:
+            try:
+                field, kind, arg = table[child.tag]
+            except KeyError:  # a child that is not read
                 continue
-            field, kind, arg = entry
             if kind == TEXT:
                 text: str | None = child.text
                 if text is None or not (text := text.strip()):
@@ -349,12 +364,25 @@ class _Reader:
                     raise Unusual
                 else:
                     out[field] = text
-            elif kind == ELEMENT:
-                out[field] = child
+            elif kind == AMOUNT:
+                text = child.text
+                if text is None or not (text := text.strip()):
+                    out[field] = None
+                    continue
+                if len(text) > maxf:
+                    raise Unusual
+                cur = child.get("currencyID")
+                if cur is not None and cur != self.currency and self.currency is not None:
+                    if cur.strip() != self.currency:
+                        raise Unusual
+                out[field] = xs_decimal(text)
             elif kind == WRAPPED:
                 inner_tag, required = arg
-                inner = first_child(child, inner_tag)
-                text = None if inner is None else inner.text
+                if len(child) == 1:  # the usual wrapper: read as first_child does
+                    inner = child[0]
+                    text = inner.text if inner.tag == inner_tag else None
+                else:
+                    text = None if (found := first_child(child, inner_tag)) is None else found.text
                 if text is None or not (text := text.strip()):
                     if required:
                         raise Unusual
@@ -363,34 +391,42 @@ class _Reader:
                     raise Unusual
                 else:
                     out[field] = text
-            elif kind == AMOUNT:
-                out[field] = self.amount(child)
-            elif kind == CALL:
-                out[field] = arg(self, child)
-            elif kind == PART:
-                out[field] = self.read(child, arg)
-            elif kind == DECIMAL:
-                out[field] = self.decimal(child)
-            elif kind == DATE:
-                out[field] = self.date(child)
+            elif kind == ELEMENT:
+                out[field] = child
             elif kind == INLINE:
                 if field in out:
                     raise Unusual  # a second such child: the reference reads only the first
                 out[field] = True
                 self.fill(child, arg, out)
-            else:
-                item = (
-                    self.read(child, arg)
-                    if kind == PARTS
-                    else child
-                    if kind == ELEMENTS
-                    else arg(self, child)
-                )
-                found = out.get(field)
-                if not found:
-                    out[field] = [item]
+            elif kind == ELEMENTS:
+                if items := out.get(field):
+                    items.append(child)
                 else:
-                    found.append(item)
+                    out[field] = [child]
+            elif kind == PART:
+                out[field] = self.read(child, arg)
+            elif kind == DECIMAL:
+                text = child.text
+                if text is None or not (text := text.strip()):
+                    out[field] = None
+                elif len(text) > maxf:
+                    raise Unusual
+                else:
+                    out[field] = xs_decimal(text)
+            elif kind == CALLS:
+                if items := out.get(field):  # a list, or absent, or the default ()
+                    items.append(arg(self, child))
+                else:
+                    out[field] = [arg(self, child)]
+            elif kind == PARTS:
+                if items := out.get(field):
+                    items.append(self.read(child, arg))
+                else:
+                    out[field] = [self.read(child, arg)]
+            elif kind == CALL:
+                out[field] = arg(self, child)
+            else:
+                out[field] = self.date(child)
 
     # ------------------------------------------------------------------ values (as Source does)
 
@@ -459,13 +495,27 @@ class _Reader:
         except (binascii.Error, UnicodeEncodeError):
             raise Unusual from None
 
-    def identifier(self, el: etree._Element | None, *, required: bool = False) -> m.Identifier | None:
-        """The value with its ``schemeID``; ``None`` when empty, unless ``required``."""
-        value = self.value(el, required=required)
-        if value is None:
+    def identifier(self, el: etree._Element | None, required: bool = False) -> m.Identifier | None:
+        """The value with its ``schemeID``; ``None`` when empty, unless ``required``.
+
+        :meth:`value` and :meth:`attr`, read here (an identifier is frequent and small).
+        """
+        text: str | None = None if el is None else el.text
+        if text is None or not (text := text.strip()):
+            if required:
+                raise Unusual
             return None
+        maxf = self.maxf
+        if len(text) > maxf:
+            raise Unusual
         assert el is not None
-        return construct(m.Identifier, {"value": value, "scheme": self.attr(el, "schemeID")})
+        scheme: str | None = el.get("schemeID")
+        if scheme is not None and (scheme := scheme.strip()):
+            if len(scheme) > maxf:
+                raise Unusual
+        else:
+            scheme = None
+        return construct(m.Identifier, {"value": text, "scheme": scheme})
 
     def optional_identifier(self, el: etree._Element) -> m.Identifier | None:
         return self.identifier(el)
@@ -490,7 +540,7 @@ class _Reader:
                 g = self.read(el, ADDITIONAL_DOCUMENT_REFERENCE)
                 code = g.get("code")
                 if code == "130":
-                    f["invoiced_object"] = self.identifier(g.get("id"), required=True)
+                    f["invoiced_object"] = self.identifier(g.get("id"), True)
                 elif code == "50" and self.credit:
                     f["project_reference"] = self.value(g.get("id"), required=True)
                 else:
