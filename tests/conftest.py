@@ -31,6 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 PEPPOL_SAMPLES = SHARED / "samples" / "peppol-bis3"
 
+# Servers the tests start (``ledgerlink serve`` / ``up`` in subprocesses) run without helper processes
+# for large batches, which would only slow their start-up; the tests of those helpers turn them on.
+os.environ.setdefault("LEDGERLINK_PREPARE_PROCESSES", "0")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", default=False, help="also run tests marked slow")

@@ -18,6 +18,10 @@ DOCUMENTS_RECEIVED = Counter(
 DOCUMENTS_REJECTED = Counter(
     "ledgerlink_documents_rejected_total", "Documents or sources refused with errors", ["source_format"]
 )
+BATCHES_PREPARED = Counter(
+    "ledgerlink_batches_prepared_total", "Large JSON batches prepared in slices, by who prepared them",
+    ["by"],  # "helpers": helper processes took their slices; "request": a helper failed, the request did it
+)
 REQUEST_LATENCY = Histogram(
     "ledgerlink_http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),

@@ -13,6 +13,7 @@ from ledgerlink import __version__
 from ledgerlink.api import problems
 from ledgerlink.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from ledgerlink.api.routes import agents, csv_profiles, customers, documents, export, integrations, system
+from ledgerlink.services.parallel import PreparePool
 from ledgerlink.settings import Settings
 from ledgerlink.store.database import Database
 
@@ -28,6 +29,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db or Database.from_url(settings.resolved_database_url)
+    pool = PreparePool(settings.prepare_processes) if settings.prepare_processes > 0 else None
+    app.state.prepare_pool = pool
+    if pool is not None:
+        app.router.add_event_handler("startup", pool.warm_up)
+        app.router.add_event_handler("shutdown", pool.close)
     app.add_exception_handler(problems.Problem, problems.handle_problem)
     app.add_exception_handler(RequestValidationError, problems.handle_validation)
     app.add_exception_handler(StarletteHTTPException, problems.handle_http)

@@ -2,4 +2,5 @@
 
 from ledgerlink.cli.main import app
 
-app()
+if __name__ == "__main__":  # not when a spawned helper process imports this module
+    app()

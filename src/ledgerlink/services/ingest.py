@@ -15,6 +15,7 @@ Rules:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic_core import to_json
 from sqlalchemy.engine import Connection
 
 from ledgerlink.domain import rules
@@ -82,7 +84,8 @@ class Receipt:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.as_dict(), default=str)
+        """The receipt as compact JSON (values JSON has no type for, such as dates, as text)."""
+        return to_json(self.as_dict(), fallback=str).decode()
 
 
 def violation_dicts(violations: Iterable[Violation], location: str | None) -> list[dict[str, str]]:
@@ -95,13 +98,67 @@ def violation_dicts(violations: Iterable[Violation], location: str | None) -> li
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class PartyRow:
+    """What the store keeps of a seller or buyer, and the fingerprint that finds it again."""
+
+    fingerprint: str
+    name: str
+    vat_id: str | None
+    legal_id: str | None
+    electronic_address: str | None
+    electronic_scheme: str | None
+    country: str | None
+    email: str | None
+
+
+@dataclass(slots=True)
+class CustomerFacts:
+    """What a document says about a debtor account (``None``: it says nothing)."""
+
+    name: str | None = None
+    email: str | None = None
+    credit_limit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    """One debtor position of a ledger update, as stored (amounts as decimal text, open items as JSON)."""
+
+    customer_account: str
+    balance: str
+    credit_limit: str | None
+    open_items: str
+
+
+@dataclass(slots=True)
+class PreparedDocument:
+    """A checked document reduced to what the store writes: canonical bytes, hash and index columns.
+
+    Plain values only, so that a worker process can hand it back cheaply (see ``services.parallel``).
+    """
+
+    location: str
+    kind: str
+    number: str
+    body: bytes
+    content_hash: str
+    document_date: dt.date
+    due_date: dt.date | None
+    currency: str
+    payable_amount: str | None
+    customer_ref: str | None
+    customers: dict[str, CustomerFacts]
+    seller: PartyRow | None = None
+    buyer: PartyRow | None = None
+    positions: tuple[PositionRow, ...] = ()
+
+
 @dataclass(slots=True)
 class Prepared:
     """Documents checked and serialised, ready to store: all the CPU work, done outside any transaction."""
 
-    accepted: list[Found]
-    bodies: list[bytes]
-    hashes: list[str]
+    documents: list[PreparedDocument]
     rejected: list[dict[str, Any]]
     errors: list[dict[str, str]]
 
@@ -115,29 +172,79 @@ def check_one(found: Found) -> dict[str, Any] | None:
             "errors": violation_dicts(problems, found.location)}
 
 
-def prepare(result: ReadResult, *, partial: bool = False, checked: bool = False) -> Prepared:
-    """Check every document read; raises :class:`DocumentsRejected` or :class:`BatchTooLarge` when refused whole.
+@dataclass(slots=True)
+class Checked:
+    """Part of a source after the rules: reader errors, rule errors, rejections and the prepared rows."""
 
-    Reader violations count as errors of the source. ``checked`` says the documents passed
-    :func:`check_one` already (a streamed source's first pass), so the rules do not run twice.
+    read_errors: list[dict[str, str]]
+    rule_errors: list[dict[str, str]]
+    rejected: list[dict[str, Any]]
+    documents: list[PreparedDocument]
+
+
+def check_and_prepare(result: ReadResult, *, checked: bool = False) -> Checked:
+    """Run the rules on every document read and prepare the valid ones (pure CPU work, no store).
+
+    ``checked`` says the documents passed :func:`check_one` already (a streamed source's first pass),
+    so the rules do not run twice.
     """
-    if len(result.documents) > MAX_BATCH:
-        raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} documents; this one holds {len(result.documents)}")
-    errors = violation_dicts(errors_only(result.violations), None)
-    accepted: list[Found] = []
-    rejected: list[dict[str, Any]] = []
+    out = Checked(violation_dicts(errors_only(result.violations), None), [], [], [])
     for found in result.documents:
         refusal = None if checked else check_one(found)
         if refusal:
-            errors.extend(refusal["errors"])
-            rejected.append(refusal)
+            out.rule_errors.extend(refusal["errors"])
+            out.rejected.append(refusal)
         else:
-            accepted.append(found)
+            out.documents.append(prepare_document(found))
+    return out
+
+
+def finish(parts: Sequence[Checked], *, partial: bool) -> Prepared:
+    """Join the parts of one source in order; raises :class:`DocumentsRejected` on any error unless partial.
+
+    Errors are listed as one reader would: every reader error first, then every rule error.
+    """
+    errors = [e for part in parts for e in part.read_errors] + [e for part in parts for e in part.rule_errors]
     if errors and not partial:
         raise DocumentsRejected(errors)
-    bodies = [canonical.dumps(f.document) for f in accepted]
-    hashes = [hashlib.sha256(b).hexdigest() for b in bodies]
-    return Prepared(accepted, bodies, hashes, rejected, errors)
+    return Prepared([d for part in parts for d in part.documents], [r for part in parts for r in part.rejected],
+                    errors)
+
+
+def too_large(count: int) -> BatchTooLarge | None:
+    """The refusal of a batch of ``count`` documents, or None within :data:`MAX_BATCH`."""
+    if count > MAX_BATCH:
+        return BatchTooLarge(f"a batch holds at most {MAX_BATCH} documents; this one holds {count}")
+    return None
+
+
+def prepare(result: ReadResult, *, partial: bool = False, checked: bool = False) -> Prepared:
+    """Check and prepare what a reader found; raises :class:`DocumentsRejected` or :class:`BatchTooLarge`
+    when the source is refused whole. Reader violations count as errors of the source."""
+    refusal = too_large(len(result.documents))
+    if refusal is not None:
+        raise refusal
+    return finish([check_and_prepare(result, checked=checked)], partial=partial)
+
+
+def prepare_document(found: Found) -> PreparedDocument:
+    """The canonical bytes, content hash and every column the store fills, of one valid document."""
+    doc = found.document
+    body = canonical.dumps(doc)
+    prepared = PreparedDocument(
+        location=found.location, kind=doc.kind, number=doc.number, body=body,
+        content_hash=hashlib.sha256(body).hexdigest(), document_date=document_date(doc),
+        due_date=None, currency=doc.currency, payable_amount=None, customer_ref=customer_account_of(doc),
+        customers=_customer_facts(doc),
+    )
+    if isinstance(doc, CommercialDocument):
+        prepared.due_date = doc.due_date
+        prepared.payable_amount = str(doc.totals.payable_amount)
+        prepared.seller = party_row(doc.seller)
+        prepared.buyer = party_row(doc.buyer)
+    elif isinstance(doc, LedgerUpdate):
+        prepared.positions = position_rows(doc)
+    return prepared
 
 
 def ingest(
@@ -164,7 +271,7 @@ def store_documents(
     conn: Connection, principal: Principal, prepared: Prepared, source_format: str, receipt_id: str
 ) -> list[dict[str, Any]]:
     """Store one prepared chunk of a receipt's documents; the receipt entries of what was stored."""
-    return _store(conn, principal, prepared, source_format, receipt_id) if prepared.accepted else []
+    return _store(conn, principal, prepared, source_format, receipt_id) if prepared.documents else []
 
 
 def record_receipt(conn: Connection, principal: Principal, receipt: Receipt, source_format: str) -> None:
@@ -202,7 +309,19 @@ def party_fingerprint(party: Party) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _ensure_parties(conn: Connection, org_id: str, wanted: dict[str, Party]) -> dict[str, str]:
+def party_row(party: Party) -> PartyRow:
+    address = party.electronic_address
+    return PartyRow(
+        fingerprint=party_fingerprint(party), name=party.name, vat_id=party.vat_id,
+        legal_id=party.legal_id.value if party.legal_id else None,
+        electronic_address=address.value if address else None,
+        electronic_scheme=address.scheme if address else None,
+        country=party.address.country[:2] if party.address else None,
+        email=party.contact.email if party.contact else None,
+    )
+
+
+def _ensure_parties(conn: Connection, org_id: str, wanted: dict[str, PartyRow]) -> dict[str, str]:
     """Party id per fingerprint, inserting the parties not yet known."""
     ids: dict[str, str] = {}
     keys = list(wanted)
@@ -223,25 +342,16 @@ def _ensure_parties(conn: Connection, org_id: str, wanted: dict[str, Party]) -> 
             values.append(
                 {
                     "id": ids[fingerprint], "org_id": org_id, "fingerprint": fingerprint, "name": party.name,
-                    "vat_id": party.vat_id, "legal_id": party.legal_id.value if party.legal_id else None,
-                    "electronic_address": party.electronic_address.value if party.electronic_address else None,
-                    "electronic_scheme": party.electronic_address.scheme if party.electronic_address else None,
-                    "country": party.address.country[:2] if party.address else None,
-                    "email": party.contact.email if party.contact else None, "created_at": now,
+                    "vat_id": party.vat_id, "legal_id": party.legal_id,
+                    "electronic_address": party.electronic_address, "electronic_scheme": party.electronic_scheme,
+                    "country": party.country, "email": party.email, "created_at": now,
                 }
             )
         conn.execute(parties.insert(), values)
     return ids
 
 
-@dataclass(slots=True)
-class _CustomerFacts:
-    name: str | None = None
-    email: str | None = None
-    credit_limit: str | None = None
-
-
-def _ensure_customers(conn: Connection, org_id: str, wanted: dict[str, _CustomerFacts]) -> dict[str, str]:
+def _ensure_customers(conn: Connection, org_id: str, wanted: dict[str, CustomerFacts]) -> dict[str, str]:
     """Customer id per account reference; creates unknown ones and refreshes name, email and credit limit."""
     ids: dict[str, str] = {}
     current: dict[str, Any] = {}
@@ -282,10 +392,10 @@ def _ensure_customers(conn: Connection, org_id: str, wanted: dict[str, _Customer
     return ids
 
 
-def _customer_facts(document: AnyDocument) -> dict[str, _CustomerFacts]:
+def _customer_facts(document: AnyDocument) -> dict[str, CustomerFacts]:
     if isinstance(document, LedgerUpdate):
         return {
-            p.customer_account: _CustomerFacts(
+            p.customer_account: CustomerFacts(
                 p.name, p.email, None if p.credit_limit is None else str(p.credit_limit)
             )
             for p in document.positions
@@ -293,7 +403,7 @@ def _customer_facts(document: AnyDocument) -> dict[str, _CustomerFacts]:
     ref = customer_account_of(document)
     assert ref is not None
     party = document.customer if isinstance(document, Statement) else document.buyer
-    return {ref: _CustomerFacts(party.name, party.contact.email if party.contact else None)}
+    return {ref: CustomerFacts(party.name, party.contact.email if party.contact else None)}
 
 
 def _existing_versions(
@@ -329,29 +439,24 @@ def _store(
     conn: Connection, principal: Principal, prepared: Prepared, source_format: str, receipt_id: str
 ) -> list[dict[str, Any]]:
     org_id = principal.org_id
-    accepted, bodies, hashes = prepared.accepted, prepared.bodies, prepared.hashes
+    docs = prepared.documents
 
-    wanted_parties: dict[str, Party] = {}
-    wanted_customers: dict[str, _CustomerFacts] = {}
-    fingerprints: list[tuple[str, str] | None] = []
-    for found in accepted:
-        doc = found.document
-        if isinstance(doc, CommercialDocument):
-            seller_buyer = (party_fingerprint(doc.seller), party_fingerprint(doc.buyer))
-            wanted_parties.setdefault(seller_buyer[0], doc.seller)
-            wanted_parties.setdefault(seller_buyer[1], doc.buyer)
-            fingerprints.append(seller_buyer)
-        else:
-            fingerprints.append(None)
-        for account_ref, facts in _customer_facts(doc).items():
-            known = wanted_customers.setdefault(account_ref, facts)
+    wanted_parties: dict[str, PartyRow] = {}
+    wanted_customers: dict[str, CustomerFacts] = {}
+    for doc in docs:
+        if doc.seller is not None and doc.buyer is not None:
+            wanted_parties.setdefault(doc.seller.fingerprint, doc.seller)
+            wanted_parties.setdefault(doc.buyer.fingerprint, doc.buyer)
+        for account_ref, facts in doc.customers.items():
+            known = wanted_customers.setdefault(account_ref, CustomerFacts(facts.name, facts.email,
+                                                                          facts.credit_limit))
             known.name = facts.name or known.name
             known.email = facts.email or known.email
             known.credit_limit = facts.credit_limit or known.credit_limit
     party_ids = _ensure_parties(conn, org_id, wanted_parties) if wanted_parties else {}
     customer_ids = _ensure_customers(conn, org_id, wanted_customers)
 
-    keys: set[tuple[str, str]] = {(f.document.kind, f.document.number) for f in accepted}
+    keys: set[tuple[str, str]] = {(d.kind, d.number) for d in docs}
     versions: dict[tuple[str, str], list[_Version]] = {
         key: [_Version(r.id, r.version, r.status, r.content_hash) for r in rows]
         for key, rows in _existing_versions(conn, org_id, keys).items()
@@ -362,41 +467,37 @@ def _store(
     new_documents: list[dict[str, Any]] = []
     new_positions: list[dict[str, Any]] = []
     audit_rows: list[dict[str, Any]] = []
-    for found, body, content_hash, pair in zip(accepted, bodies, hashes, fingerprints):
-        doc = found.document
+    for doc in docs:
         history = versions.setdefault((doc.kind, doc.number), [])
-        same = next((v for v in history if v.content_hash == content_hash), None)
+        same = next((v for v in history if v.content_hash == doc.content_hash), None)
         if same is not None:
             answer.append({"id": same.id, "kind": doc.kind, "number": doc.number,
                            "status": DocumentStatus.DUPLICATE.value, "version": same.version,
-                           "location": found.location})
+                           "location": doc.location})
             audit_rows.append({"org_id": org_id, "actor": principal.actor, "action": "document.duplicate",
                                "entity": "document", "entity_id": same.id, "detail": {"receipt_id": receipt_id}})
             continue
         status = DocumentStatus.HELD if history else DocumentStatus.RECEIVED
-        version = _Version(new_id(), (history[-1].version + 1) if history else 1, status.value, content_hash)
+        version = _Version(new_id(), (history[-1].version + 1) if history else 1, status.value, doc.content_hash)
         history.append(version)
-        ref = customer_account_of(doc)
-        totals = doc.totals if isinstance(doc, CommercialDocument) else None
         new_documents.append(
             {
                 "id": version.id, "org_id": org_id, "kind": doc.kind, "number": doc.number,
                 "version": version.version, "status": status.value,
-                "customer_id": customer_ids.get(ref) if ref else None,
-                "seller_party_id": party_ids[pair[0]] if pair else None,
-                "buyer_party_id": party_ids[pair[1]] if pair else None,
-                "document_date": document_date(doc),
-                "due_date": doc.due_date if isinstance(doc, CommercialDocument) else None,
-                "currency": doc.currency,
-                "payable_amount": str(totals.payable_amount) if totals else None,
-                "content_hash": content_hash, "source_format": source_format, "body": body.decode(),
+                "customer_id": customer_ids.get(doc.customer_ref) if doc.customer_ref else None,
+                "seller_party_id": party_ids[doc.seller.fingerprint] if doc.seller else None,
+                "buyer_party_id": party_ids[doc.buyer.fingerprint] if doc.buyer else None,
+                "document_date": doc.document_date, "due_date": doc.due_date, "currency": doc.currency,
+                "payable_amount": doc.payable_amount, "content_hash": doc.content_hash,
+                "source_format": source_format, "body": doc.body.decode(),
                 "receipt_id": receipt_id, "created_by": principal.actor, "created_at": now, "updated_at": now,
             }
         )
-        if isinstance(doc, LedgerUpdate) and status is DocumentStatus.RECEIVED:
-            new_positions.extend(_position_rows(org_id, version.id, doc, customer_ids, now))
+        if doc.positions and status is DocumentStatus.RECEIVED:
+            new_positions.extend(_position_values(org_id, version.id, doc.document_date, doc.currency,
+                                                  doc.positions, customer_ids, now))
         answer.append({"id": version.id, "kind": doc.kind, "number": doc.number, "status": status.value,
-                       "version": version.version, "location": found.location})
+                       "version": version.version, "location": doc.location})
         audit_rows.append({"org_id": org_id, "actor": principal.actor, "action": f"document.{status.value}",
                            "entity": "document", "entity_id": version.id,
                            "detail": {"receipt_id": receipt_id, "kind": doc.kind, "number": doc.number,
@@ -409,17 +510,28 @@ def _store(
     return answer
 
 
-def _position_rows(
-    org_id: str, document_id: str, update: LedgerUpdate, customer_ids: dict[str, str], now: Any
+def position_rows(update: LedgerUpdate) -> tuple[PositionRow, ...]:
+    return tuple(
+        PositionRow(
+            customer_account=p.customer_account, balance=str(p.balance),
+            credit_limit=None if p.credit_limit is None else str(p.credit_limit),
+            open_items=json.dumps([i.model_dump(mode="json") for i in p.open_items]),
+        )
+        for p in update.positions
+    )
+
+
+def _position_values(
+    org_id: str, document_id: str, as_of: dt.date, currency: str, positions: Iterable[PositionRow],
+    customer_ids: dict[str, str], now: dt.datetime,
 ) -> list[dict[str, Any]]:
     return [
         {
             "id": new_id(), "org_id": org_id, "customer_id": customer_ids[p.customer_account],
-            "document_id": document_id, "as_of": update.as_of, "currency": update.currency,
-            "balance": str(p.balance), "credit_limit": None if p.credit_limit is None else str(p.credit_limit),
-            "open_items": json.dumps([i.model_dump(mode="json") for i in p.open_items]), "created_at": now,
+            "document_id": document_id, "as_of": as_of, "currency": currency, "balance": p.balance,
+            "credit_limit": p.credit_limit, "open_items": p.open_items, "created_at": now,
         }
-        for p in update.positions
+        for p in positions
     ]
 
 
@@ -464,9 +576,10 @@ def approve(conn: Connection, principal: Principal, document_id: str) -> dict[st
     if row.kind == "ledger_update":
         doc = canonical.document_from_obj(canonical.loads(row.body))
         assert isinstance(doc, LedgerUpdate)
-        refs = {p.customer_account: _CustomerFacts(p.name, p.email) for p in doc.positions}
+        refs = {p.customer_account: CustomerFacts(p.name, p.email) for p in doc.positions}
         ids = _ensure_customers(conn, principal.org_id, refs)
-        conn.execute(ledger_positions.insert(), _position_rows(principal.org_id, row.id, doc, ids, now))
+        conn.execute(ledger_positions.insert(), _position_values(principal.org_id, row.id, doc.as_of, doc.currency,
+                                                                 position_rows(doc), ids, now))
     record(conn, org_id=principal.org_id, actor=principal.actor, action="document.approved", entity="document",
            entity_id=row.id, detail={"kind": row.kind, "number": row.number, "version": row.version})
     return {"id": row.id, "kind": row.kind, "number": row.number, "version": row.version,

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from ledgerlink.formats.xml_common import WriteError
 from ledgerlink.heap import gc_deferred
 from ledgerlink.observability import DOCUMENTS_RECEIVED, DOCUMENTS_REJECTED
 from ledgerlink.services import csv_profiles, idempotency, ingest
+from ledgerlink.services.parallel import PreparePool
 from ledgerlink.services.tenancy import Principal
 from ledgerlink.store.database import Database, new_id
 from ledgerlink.store.schema import customers, documents
@@ -78,13 +80,13 @@ async def post_documents(
                       "application/pdf or text/csv") from None
     return await run_in_threadpool(
         ingest_request, db, who, body, media_type, source_format, profile, partial, idempotency_key,
-        request.url.path, str(request.url.query),
+        request.url.path, str(request.url.query), request.app.state.prepare_pool,
     )
 
 
 def ingest_request(
     db: Database, who: Principal, body: bytes, media_type: str, source_format: str, profile: str | None,
-    partial: bool, idempotency_key: str | None, path: str, query: str,
+    partial: bool, idempotency_key: str | None, path: str, query: str, pool: PreparePool | None = None,
 ) -> Response:
     claimed: idempotency.Claimed | None = None
     if idempotency_key:
@@ -109,7 +111,8 @@ def ingest_request(
             status, payload = _ingest_csv(db, who, body, profile, partial, claimed)
         else:
             with gc_deferred():  # the batch's models are freed before collection resumes
-                status, payload = _read_and_store(db, who, body, media_type, source_format, partial, claimed)
+                status, payload = _read_and_store(db, who, body, media_type, source_format, partial, claimed,
+                                                  pool)
     except BaseException:
         if claimed is not None:
             idempotency.release(db, claimed)
@@ -120,11 +123,21 @@ def ingest_request(
 
 def _read_and_store(
     db: Database, who: Principal, body: bytes, media_type: str, source_format: str, partial: bool,
-    claimed: idempotency.Claimed | None,
+    claimed: idempotency.Claimed | None, pool: PreparePool | None,
 ) -> tuple[int, str]:
-    """A JSON, XML or PDF body: read whole, checked, stored in one transaction; the answer's status and body."""
-    result = registry.read_bytes(body, media_type)
-    return _store_with_retry(db, who, result, source_format, partial, claimed)
+    """A JSON, XML or PDF body: read whole, checked, stored in one transaction; the answer's status and body.
+
+    A large JSON batch is prepared with the help of ``pool``'s processes when it has any.
+    """
+
+    def prepare() -> ingest.Prepared:
+        if pool is not None and source_format == "json":
+            prepared = pool.prepare(body, partial=partial)
+            if prepared is not None:
+                return prepared
+        return ingest.prepare(registry.read_bytes(body, media_type), partial=partial)
+
+    return _store_with_retry(db, who, prepare, source_format, claimed)
 
 
 def _ingest_csv(
@@ -141,7 +154,8 @@ def _ingest_csv(
     with db.read() as conn:
         resolved = csv_profiles.resolve(conn, who.org_id, profile)
     if isinstance(resolved, Violation):
-        return _store_with_retry(db, who, ReadResult(violations=[resolved]), "csv", partial, claimed)
+        return _store_with_retry(db, who, lambda: ingest.prepare(ReadResult(violations=[resolved]), partial=partial),
+                                 "csv", claimed)
     errors: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     refused: set[str] = set()
@@ -191,12 +205,12 @@ def _store_chunk(db: Database, who: Principal, receipt: ingest.Receipt, chunk: l
 
 
 def _store_with_retry(
-    db: Database, who: Principal, result: Any, source_format: str, partial: bool,
+    db: Database, who: Principal, prepare: Callable[[], ingest.Prepared], source_format: str,
     claimed: idempotency.Claimed | None,
 ) -> tuple[int, str]:
     """Check outside any transaction, then store in one; a lost race on a (kind, number, version) is retried."""
     try:
-        prepared = ingest.prepare(result, partial=partial)
+        prepared = prepare()
     except ingest.DocumentsRejected as exc:
         return _refused(db, claimed, source_format, 422, "Documents rejected", _nothing_stored(exc.errors),
                         exc.errors)

@@ -1,0 +1,309 @@
+"""Large canonical JSON batches are prepared by several processes at once.
+
+Preparing a document (validating it into the EN 16931 model, running the rules, writing its canonical
+bytes and hash) is pure CPU work and most of what an ingest costs; storing it is one writer's work.
+For a batch of at least ``min_documents``, :class:`PreparePool` cuts the body into one slice per
+process (msgspec finds each document's bytes without building Python objects). The request's own
+thread prepares the first slice while pool processes prepare the others; they hand back plain rows
+(:class:`~ledgerlink.services.ingest.PreparedDocument`), which the request stores in one
+transaction, as before.
+
+Rules:
+
+* The answer is the sequential path's: the same documents, the same errors at the same locations in
+  the same order, the same all-or-nothing rule (``tests/services/test_parallel.py`` compares the two).
+* A body that is not a plain batch (``{"documents": [...]}``) or list, or is malformed, goes the
+  sequential way, whose reader words the errors.
+* A server starts the helper processes with itself and waits for them (:meth:`PreparePool.warm_up`);
+  otherwise they start on first use. Until they are ready, and whenever one dies (killed, out of
+  memory), the request thread prepares everything itself: nothing is lost, and a new one starts.
+* ``LEDGERLINK_PREPARE_PROCESSES`` sets the number of pool processes per API process (default 1 on
+  a machine with two or more CPUs, else 0 = off).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+import threading
+import time
+from multiprocessing.connection import Connection
+
+import msgspec
+from pydantic import TypeAdapter, ValidationError
+
+from ledgerlink.domain.documents import Document
+from ledgerlink.formats import canonical
+from ledgerlink.formats.base import Found, ReadResult
+from ledgerlink.heap import gc_deferred, settle_after_startup
+from ledgerlink.observability import BATCHES_PREPARED
+from ledgerlink.services.ingest import Checked, Prepared, check_and_prepare, finish, too_large
+
+DEFAULT_MIN_DOCUMENTS = 200
+"""Smaller batches are prepared in the request thread: handing work over costs more than it saves."""
+
+Slice = tuple[bytes, list[str]]
+"""A JSON array of documents and each one's location in the request body (``documents[7]``)."""
+
+
+class _Batch(msgspec.Struct, forbid_unknown_fields=True):
+    documents: list[msgspec.Raw]
+
+
+_BATCH = msgspec.json.Decoder(_Batch)
+_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+_FIRST_CHARACTER = re.compile(rb"\s*(.)", re.S)
+
+
+def split_batch(body: bytes) -> list[tuple[str, msgspec.Raw]] | None:
+    """Each document's location and JSON bytes; None when the body is not a well-formed batch or list."""
+    first = _FIRST_CHARACTER.match(body)
+    start = first.group(1) if first else b""
+    try:
+        if start == b"[":
+            return [(f"[{i}]", raw) for i, raw in enumerate(_LIST.decode(body))]
+        if start == b"{":
+            return [(f"documents[{i}]", raw) for i, raw in enumerate(_BATCH.decode(body).documents)]
+    except msgspec.DecodeError:  # malformed, or another shape: the sequential reader explains it
+        return None
+    return None
+
+
+def slices(documents: list[tuple[str, msgspec.Raw]], parts: int) -> list[Slice]:
+    """``documents`` in at most ``parts`` consecutive slices of nearly equal size."""
+    size, extra = divmod(len(documents), parts)
+    out: list[Slice] = []
+    start = 0
+    for part in range(parts):
+        end = start + size + (1 if part < extra else 0)
+        if end > start:
+            chunk = documents[start:end]
+            out.append((b"[" + b",".join(raw for _, raw in chunk) + b"]", [location for location, _ in chunk]))
+        start = end
+    return out
+
+
+_DOCUMENT: TypeAdapter[Document] = TypeAdapter(Document)
+_DOCUMENTS: TypeAdapter[list[Document]] = TypeAdapter(list[Document])
+
+
+def read_slice(array: bytes, locations: list[str]) -> ReadResult:
+    """The documents of one slice, read exactly as the canonical JSON reader reads a body.
+
+    One pydantic pass over the whole slice; if it refuses anything (an error, or a JSON number with
+    a fraction that it would read through a binary float), each document is read on its own and the
+    refused ones exactly (``parse_float=Decimal``), which gives every error its path.
+    """
+    try:
+        return ReadResult([Found(doc, loc) for doc, loc in zip(_DOCUMENTS.validate_json(array), locations)])
+    except ValidationError:
+        pass
+    result = ReadResult()
+    for location, raw in zip(locations, _LIST.decode(array)):
+        text = bytes(raw)
+        try:
+            result.documents.append(Found(_DOCUMENT.validate_json(text), location))
+            continue
+        except ValidationError:
+            pass
+        try:
+            document = canonical.document_from_obj(canonical.loads(text), path_prefix=location)
+            result.documents.append(Found(document, location))
+        except canonical.CanonicalJsonError as exc:
+            result.violations.extend(exc.violations)
+    return result
+
+
+def prepare_slice(array: bytes, locations: list[str]) -> Checked:
+    """Read, check and prepare one slice (runs in a pool process or in the request thread).
+
+    Collection is deferred while the slice's models live: they are acyclic and die together.
+    """
+    with gc_deferred():
+        return check_and_prepare(read_slice(array, locations))
+
+
+def _serve(conn: Connection) -> None:
+    """A helper process: settle its heap, say it is ready, then prepare each slice it is sent.
+
+    A slice's answer is its :class:`Checked`, or the exception that preparing it raised.
+    """
+    settle_after_startup()
+    conn.send(True)
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:  # the server went away
+            return
+        if job is None:
+            return
+        try:
+            answer: Checked | Exception = prepare_slice(*job)
+        except Exception as exc:  # noqa: BLE001 - handed back and raised in the request thread
+            answer = exc
+        conn.send(answer)
+
+
+class _Helper:
+    """One helper process and the pipe to it.
+
+    The request thread writes the job and reads the answer itself: no queue-feeding thread in the
+    server, which would wait for the GIL while the request thread prepares its own slice.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")  # never fork a threaded server
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child,), name="ledgerlink-prepare", daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+
+    def poll_ready(self) -> bool:
+        """Whether the process has started (reads its greeting once it is there)."""
+        if not self.ready and self.conn.poll():
+            self.ready = bool(self.conn.recv())
+        return self.ready
+
+    def close(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self.conn.close()
+
+
+class PreparePool:
+    """Helper processes that prepare slices of large JSON batches; see the module's rules."""
+
+    def __init__(self, processes: int, min_documents: int = DEFAULT_MIN_DOCUMENTS):
+        self.processes = processes
+        self.min_documents = min_documents
+        self.batches_helped = 0
+        """How many batches helper processes have helped to prepare (diagnostics, tests)."""
+        self._lock = threading.Lock()
+        self._starting: list[_Helper] = []
+        self._idle: list[_Helper] = []
+        self._busy = 0
+        self._closed = False
+
+    def prepare(self, body: bytes, *, partial: bool) -> Prepared | None:
+        """The prepared batch, or None when the request thread should read this body itself.
+
+        Raises :class:`~ledgerlink.services.ingest.DocumentsRejected` or
+        :class:`~ledgerlink.services.ingest.BatchTooLarge` exactly as ``ingest.prepare`` does.
+        """
+        documents = split_batch(body)
+        if documents is None or len(documents) < self.min_documents:
+            return None
+        refusal = too_large(len(documents))
+        if refusal is not None:
+            raise refusal
+        helpers = self._take()
+        if not helpers:
+            return None
+        try:
+            return self._prepare_with(helpers, documents, partial)
+        finally:
+            self._give_back(helpers)
+
+    @property
+    def ready(self) -> bool:
+        """Whether every helper process is up (they start on first use)."""
+        with self._lock:
+            self._poll_starting()
+            return not self._starting and (len(self._idle) + self._busy) == self.processes
+
+    def start(self) -> None:
+        """Start the helper processes in the background (``prepare`` does it on first use)."""
+        with self._lock:
+            if self._closed:
+                return
+            missing = self.processes - len(self._starting) - len(self._idle) - self._busy
+            self._starting.extend(_Helper() for _ in range(missing))
+
+    def warm_up(self, timeout: float = 30.0) -> bool:
+        """Start the helpers and wait (at most ``timeout`` seconds) until they are ready; a server calls
+        this on start-up, so that its first large batch already has help. Whether they are ready."""
+        self.start()
+        deadline = time.monotonic() + timeout
+        while not self.ready and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.ready
+
+    def process_ids(self) -> list[int]:
+        """The helper processes' ids."""
+        with self._lock:
+            return [h.process.pid for h in self._starting + self._idle if h.process.pid is not None]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            helpers, self._starting, self._idle = self._starting + self._idle, [], []
+        for helper in helpers:
+            helper.close()
+
+    def _prepare_with(self, helpers: list[_Helper], documents: list[tuple[str, msgspec.Raw]],
+                      partial: bool) -> Prepared:
+        mine, *theirs = slices(documents, len(helpers) + 1)
+        for helper, part in zip(helpers, theirs):
+            try:
+                helper.conn.send(part)
+            except OSError:  # it died while idle
+                helper.ready = False
+        parts = [prepare_slice(*mine)]
+        helped = True
+        for helper, part in zip(helpers, theirs):
+            answer = self._answer_of(helper)
+            if answer is None:  # the helper is gone: its share is done here, a new one starts
+                answer = prepare_slice(*part)
+                helped = False
+            if isinstance(answer, Exception):
+                raise answer
+            parts.append(answer)
+        self.batches_helped += helped
+        BATCHES_PREPARED.labels("helpers" if helped else "request").inc()
+        return finish(parts, partial=partial)
+
+    @staticmethod
+    def _answer_of(helper: _Helper) -> Checked | Exception | None:
+        """What a helper sent back; None (and the helper marked gone) when it died."""
+        if helper.ready:
+            try:
+                answer: Checked | Exception = helper.conn.recv()
+                return answer
+            except (EOFError, OSError):
+                helper.ready = False
+        return None
+
+    def _take(self) -> list[_Helper]:
+        self.start()
+        with self._lock:
+            self._poll_starting()
+            taken, self._idle = self._idle, []
+            self._busy += len(taken)
+            return taken
+
+    def _give_back(self, helpers: list[_Helper]) -> None:
+        """Helpers go back to the idle list; one that died is closed (``start`` replaces it)."""
+        with self._lock:
+            self._busy -= len(helpers)
+            for helper in helpers:
+                if helper.ready and helper.process.is_alive():
+                    self._idle.append(helper)
+                else:
+                    helper.process.join(timeout=1)
+                    helper.conn.close()
+
+    def _poll_starting(self) -> None:
+        started = [h for h in self._starting if h.poll_ready()]
+        if started:
+            self._starting = [h for h in self._starting if not h.ready]
+            self._idle.extend(started)
+        for gone in [h for h in self._starting if not h.process.is_alive()]:
+            self._starting.remove(gone)
+            gone.conn.close()
