@@ -45,13 +45,13 @@ from ledgerlink.export.ledger import Entry  # noqa: E402
 from ledgerlink.export.model import ExportItem  # noqa: E402
 from ledgerlink.export.pipeline import (  # noqa: E402
     DEFAULT_BATCH,
-    gc_deferred,
     map_and_post,
     map_items,
     post_items,
 )
 from ledgerlink.export.stages import ExportRun, ItemWork  # noqa: E402
 from ledgerlink.export.targets import open_target  # noqa: E402
+from ledgerlink.heap import gc_deferred  # noqa: E402
 # the target modules imported up front, as in a running worker, so the timed region holds no imports
 from ledgerlink.export.targets import beancount as _beancount, hledger as _hledger  # noqa: E402, F401
 from tests.export.helpers import config, item  # noqa: E402

@@ -1,16 +1,18 @@
-"""Stage 10 on big batches: one post for the batch, refused items isolated by halving; the cyclic
-garbage collector deferred while a batch runs."""
+"""Stage 10 on big batches: one post for the batch, refused items isolated by halving; the stages each
+item went through; the cyclic garbage collector deferred while a batch runs."""
 
 from __future__ import annotations
 
 import gc
 from typing import Any
 
+from ledgerlink.export import pipeline
 from ledgerlink.export.config import parse_config
 from ledgerlink.export.ledger import PostingStatus
 from ledgerlink.export.model import ExportItem, ItemFailureReasonType
-from ledgerlink.export.pipeline import gc_deferred, map_and_post
-from ledgerlink.export.stages import ExportRun, ItemWork
+from ledgerlink.export.pipeline import map_and_post
+from ledgerlink.heap import gc_deferred
+from ledgerlink.export.stages import STAGES, ExportRun, ItemWork
 from tests.export.helpers import MemoryTarget, config, item
 
 
@@ -47,6 +49,34 @@ def test_refused_items_fail_alone_found_by_halving() -> None:
     assert target.post_calls <= 1 + 2 * 2 * 6  # at most two posts per level of halving per refused item
     assert all(w.external_ids == [f"mem:{w.item.id}"] for w in works if w.failure is None)
     assert all("create_entries" not in w.stages for w in works if w.failure is not None)
+
+
+def test_each_item_records_the_stages_it_went_through_in_order(monkeypatch: Any) -> None:
+    run = _run(MemoryTarget())
+    run.config = parse_config(config(closed_period={"strategy": "fail", "lock_date": "2026-03-31"}))
+    works = [ItemWork(ExportItem.model_validate(body)) for body in (
+        item("ok", date="2026-04-02"),
+        item("unknown-account", date="2026-04-02", lines=[{"line_amount": "119.00", "account": {"code": "4711"}}]),
+        item("closed", date="2026-03-02"),
+        item("bug", date="2026-04-02"),
+    )]
+    real_status = pipeline.resolve_posting_status
+
+    def status_with_a_bug(run: ExportRun, work: ItemWork) -> None:
+        if work.item.id == "bug":
+            raise RuntimeError("a bug in stage 9")
+        real_status(run, work)
+
+    monkeypatch.setattr(pipeline, "resolve_posting_status", status_with_a_bug)
+    map_and_post(run, works)
+    stages = {w.item.id: w.stages for w in works}
+    assert stages["ok"] == list(STAGES[3:10])
+    assert stages["unknown-account"] == ["resolve_bookkeeping_method"]  # stage 5 failed
+    assert stages["closed"] == list(STAGES[3:7])  # stage 8 failed
+    assert stages["bug"] == list(STAGES[3:8])  # stage 9 failed unexpectedly
+    assert [w.failure.reason_type for w in works[1:]] == [  # type: ignore[union-attr]
+        ItemFailureReasonType.ACCOUNT_UNKNOWN, ItemFailureReasonType.CLOSED_PERIOD,
+        ItemFailureReasonType.UNEXPECTED_FAILURE]
 
 
 def test_entries_already_in_the_target_are_not_posted_again() -> None:

@@ -8,11 +8,9 @@ result). One failing item never stops the others; a :class:`~ledgerlink.export.s
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ledgerlink.export import repository
@@ -44,6 +42,7 @@ from ledgerlink.export.stages import (
     validate_pre_export,
 )
 from ledgerlink.export.targets.base import Target, TargetError
+from ledgerlink.heap import gc_deferred
 from ledgerlink.store.audit import record
 from ledgerlink.store.database import Database
 
@@ -139,29 +138,9 @@ def process_batch(run: ExportRun, works: list[ItemWork]) -> None:
 
 def map_and_post(run: ExportRun, works: list[ItemWork]) -> None:
     """Stages 4–10 for a batch: :func:`map_items`, then :func:`post_items`, with the cyclic garbage
-    collector deferred until the batch is done (see :func:`gc_deferred`)."""
+    collector deferred until the batch is done (see :func:`ledgerlink.heap.gc_deferred`)."""
     with gc_deferred():
         post_items(run, map_items(run, works))
-
-
-@contextmanager
-def gc_deferred() -> Iterator[None]:
-    """Automatic cyclic garbage collection waits for the end of the block.
-
-    A batch allocates tens of thousands of small objects (postings, entries, mapped lines) that live
-    until its results are recorded; every automatic collection on the way would find nothing to free,
-    and the full ones scan every object of the process (all the job's loaded items) — measured at
-    about half of the batch's time. Reference counting still frees memory as usual, and collection
-    resumes (with its counters as they are) when the block ends. Nested or concurrent use is harmless:
-    only the outermost block that found collection enabled enables it again.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def map_items(run: ExportRun, works: list[ItemWork]) -> list[ItemWork]:

@@ -6,11 +6,12 @@ import json
 import shutil
 import subprocess
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from ledgerlink.export.ledger import AttachmentFile, Entry, EntryKind, PostingStatus
+from ledgerlink.export.ledger import AttachmentFile, Entry, EntryKind, Posting, PostingStatus
 from ledgerlink.export.targets import TargetRejected, open_target
 from ledgerlink.export.targets.hledger import HledgerTarget
 
@@ -89,6 +90,17 @@ def test_refused_batches_write_nothing(hledger_file: Path, bad: Entry, message: 
     with pytest.raises(TargetRejected, match=message):
         target(hledger_file).post([entry("fine"), bad], PostingStatus.DRAFT)
     assert hledger_file.read_bytes() == before
+
+
+def test_an_undeclared_commodity_is_refused_at_its_posting(hledger_file: Path) -> None:
+    fine = entry("b")
+    mixed = Entry("c", "c", EntryKind.JOURNAL, date(2026, 3, 5), "d",
+                  (fine.postings[0], fine.postings[1], Posting("Expenses:Office", Decimal(1), "GBP"),
+                   Posting("Assets:Wallet", Decimal(-1), "GBP")))
+    with pytest.raises(TargetRejected) as refused:
+        target(hledger_file).post([entry("a"), mixed, entry("x", currency="USD")], PostingStatus.DRAFT)
+    assert (refused.value.key, refused.value.path) == ("c", "entries[1].postings[2].currency")
+    assert refused.value.message.startswith("commodity GBP is not declared in the journal (declared: ")
 
 
 def test_attachments_are_tags_with_stored_paths_idempotent(hledger_file: Path) -> None:

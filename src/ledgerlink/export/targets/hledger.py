@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from ledgerlink.export.ledger import Entry, EntryKind, PostingStatus, plain_number
+from ledgerlink.export.ledger import Entry, EntryKind, Posting, PostingStatus, plain_number
 from ledgerlink.export.targets._textledger import Index, PlannedDocument, Posted, TextLedgerTarget, day_text
 from ledgerlink.export.targets._validate import AccountRule
 from ledgerlink.export.targets.base import LedgerAccount, TargetRejected
@@ -99,6 +99,14 @@ def posting_tag_lines(tags: tuple[tuple[str, str], ...], memo: str | None) -> st
 def _dimension_lines(tags: tuple[tuple[str, str], ...]) -> str:
     """A posting's dimensions as comment lines: pure and kept per distinct set, as the same few repeat."""
     return "".join([f"        ; {tag_text(name, value)}\n" for name, value in tags])
+
+
+def _undeclared_commodity(entry: Entry, number: int, posting: Posting, commodities: set[str]) -> TargetRejected:
+    """The refusal of ``entries[number]`` for a posting in a commodity the journal does not declare."""
+    at = entry.postings.index(posting)  # (an equal posting before it would have been refused first)
+    return TargetRejected(f"commodity {posting.currency} is not declared in the journal "
+                          f"(declared: {', '.join(sorted(commodities))})", key=entry.key,
+                          path=f"entries[{number}].postings[{at}].currency")
 
 
 def _split_fields(text: str) -> tuple[str, str]:
@@ -199,14 +207,12 @@ class HledgerTarget(TextLedgerTarget):
             if not key_fits(entry.key):
                 raise TargetRejected("an hledger key may not contain ',', '(', ')' or start/end with space",
                                      key=entry.key, path=f"entries[{number}].key")
-            if not (commodities or assertions):
-                continue
-            for posting_number, posting in enumerate(entry.postings):
-                if commodities and posting.currency not in commodities:
-                    raise TargetRejected(f"commodity {posting.currency} is not declared in the journal "
-                                         f"(declared: {', '.join(sorted(commodities))})", key=entry.key,
-                                         path=f"entries[{number}].postings[{posting_number}].currency")
-                if assertions:
+            if commodities:
+                for posting in entry.postings:
+                    if posting.currency not in commodities:
+                        raise _undeclared_commodity(entry, number, posting, commodities)
+            if assertions:
+                for posting in entry.postings:
                     for day in assertions.get(posting.account, ()):
                         if entry.date < day:
                             slot = (posting.account, posting.currency, day)
