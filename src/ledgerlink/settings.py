@@ -4,7 +4,7 @@
 ``LEDGERLINK_DATABASE_URL`` selects another store (``postgresql+psycopg://...``);
 ``LEDGERLINK_MAX_BODY_BYTES`` caps request bodies (default 50 MiB; larger gets HTTP 413);
 ``LEDGERLINK_PREPARE_PROCESSES`` sets how many processes help each API process prepare large JSON
-batches (default 1 where the machine has two or more CPUs, else 0 = off; see ``services.parallel``).
+batches (default 1 where the machine has two CPUs per API process, else 0 = off; see ``services.parallel``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ DEFAULT_DATA_DIR = Path("ledgerlink-data")
 DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
 
 
-def default_prepare_processes() -> int:
-    """One helper process where there is a second CPU for it, none otherwise."""
-    return 1 if (os.cpu_count() or 1) >= 2 else 0
+def default_prepare_processes(api_processes: int = 1) -> int:
+    """One helper per API process where every API process can have a second CPU for it, none otherwise."""
+    return 1 if (os.cpu_count() or 1) >= 2 * api_processes else 0
 
 
 @dataclass(frozen=True, slots=True)

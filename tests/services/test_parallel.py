@@ -210,3 +210,18 @@ def test_a_server_starts_its_helper_with_itself_and_uses_it(tmp_path: Path) -> N
         assert 'ledgerlink_batches_prepared_total{by="helpers"} 1.0' in metrics
     finally:
         stop(server)
+
+
+def test_helpers_by_default_only_where_each_api_process_has_a_second_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerlink import settings
+
+    monkeypatch.setattr(settings.os, "cpu_count", lambda: 2)
+    assert settings.default_prepare_processes() == 1
+    assert settings.default_prepare_processes(api_processes=2) == 0
+    monkeypatch.setattr(settings.os, "cpu_count", lambda: 1)
+    assert settings.default_prepare_processes() == 0
+    monkeypatch.delenv("LEDGERLINK_PREPARE_PROCESSES")
+    assert settings.Settings.from_env().prepare_processes == 0
+    monkeypatch.setenv("LEDGERLINK_PREPARE_PROCESSES", "3")
+    assert settings.Settings.from_env().prepare_processes == 3
+    assert settings.Settings().prepare_processes == 0  # built in code (tests, embedding): no helpers

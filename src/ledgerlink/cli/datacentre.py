@@ -16,6 +16,7 @@ from ledgerlink.cli.common import DatabaseUrl, DataDir, console, fail, open_stor
 from ledgerlink.heap import settle_after_startup
 from ledgerlink.observability import configure_logging
 from ledgerlink.services import tenancy
+from ledgerlink.settings import default_prepare_processes
 from ledgerlink.store.database import Database
 
 KEY_FILE = "default-api-key"
@@ -61,6 +62,7 @@ def serve(
         os.environ["LEDGERLINK_DATA_DIR"] = str(settings.data_dir)
         if settings.database_url:
             os.environ["LEDGERLINK_DATABASE_URL"] = settings.database_url
+        os.environ.setdefault("LEDGERLINK_PREPARE_PROCESSES", str(default_prepare_processes(workers)))
         config = _uvicorn_config("ledgerlink.api.asgi:create_app_from_env", host, port, tls_cert, tls_key,
                                  factory=True, workers=workers)
         _run(config)
