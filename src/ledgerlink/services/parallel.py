@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import signal
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -126,8 +127,11 @@ def prepare_slice(array: bytes, locations: list[str]) -> Checked:
 def _serve(conn: Connection) -> None:
     """A helper process: settle its heap, say it is ready, then prepare each slice it is sent.
 
-    A slice's answer is its :class:`Checked`, or the exception that preparing it raised.
+    A slice's answer is its :class:`Checked`, or the exception that preparing it raised. Ctrl-C in a
+    terminal reaches the whole process group: the helper ignores it and ends when the server closes
+    the pipe (or dies).
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     settle_after_startup()
     conn.send(True)
     while True:
