@@ -117,6 +117,18 @@ def test_small_batches_and_a_pool_not_yet_started_leave_the_work_to_the_request_
         idle.close()
 
 
+def test_a_helper_ignores_ctrl_c_and_keeps_helping(pool: PreparePool) -> None:
+    body = json.dumps(batch(10)).encode()
+    pids = pool.process_ids()
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGINT)  # what a terminal sends the whole process group
+    time.sleep(0.2)
+    helped = pool.batches_helped
+    assert pool.prepare(body, partial=False) == sequential(body)
+    assert pool.batches_helped == helped + 1 and pool.process_ids() == pids
+
+
 def test_a_killed_pool_process_loses_nothing(pool: PreparePool) -> None:
     body = json.dumps(batch(20)).encode()
     for pid in pool.process_ids():
