@@ -52,6 +52,12 @@ class WalCheckpointer:
                     self._thread.start()
         self._wake.set()
 
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive (it starts with the first connection given back)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
     def close(self) -> None:
         """Stop the thread (waits for a running checkpoint to end)."""
         with self._lock:
