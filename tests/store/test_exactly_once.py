@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,16 @@ def test_expired_keys_are_purged_and_reusable(api: Any, db: Any) -> None:
 
 def test_server_killed_mid_request_then_retried_stores_everything_once(tmp_path: Path, database_url: str,
                                                                       db: Any) -> None:
-    """kill -9 the real server at random moments during uploads; retries with the same keys converge."""
+    """kill -9 the real server at random moments during uploads; retries with the same keys converge.
+
+    The server runs with a helper process that prepares half of each batch: a helper whose server was
+    killed ends by itself (none is left behind).
+    """
     port = free_port()
+    mark = f"kill-test-{uuid.uuid4().hex}"
     env = {**os.environ, "LEDGERLINK_DATABASE_URL": database_url, "LEDGERLINK_DATA_DIR": str(tmp_path),
-           "LEDGERLINK_IDEMPOTENCY_LOCK_SECONDS": "1"}
+           "LEDGERLINK_IDEMPOTENCY_LOCK_SECONDS": "1", "LEDGERLINK_PREPARE_PROCESSES": "1",
+           "LEDGERLINK_TEST_MARK": mark}
     from ledgerlink.services import tenancy
 
     with db.begin() as conn:
@@ -162,3 +169,23 @@ def test_server_killed_mid_request_then_retried_stores_everything_once(tmp_path:
     numbers = stored_numbers(db)
     assert kills >= 3
     assert len(numbers) == len(set(numbers)) == 800
+    deadline = time.monotonic() + 10
+    while _processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_marked(mark) == []
+
+
+def _processes_marked(mark: str) -> list[int]:
+    """Live processes whose environment carries ``LEDGERLINK_TEST_MARK=mark`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if f"LEDGERLINK_TEST_MARK={mark}".encode() in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
