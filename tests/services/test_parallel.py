@@ -129,6 +129,25 @@ def test_a_helper_ignores_ctrl_c_and_keeps_helping(pool: PreparePool) -> None:
     assert pool.batches_helped == helped + 1 and pool.process_ids() == pids
 
 
+def test_a_helper_that_cannot_start_leaves_the_work_to_the_request_thread(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import sys
+
+    main = sys.modules["__main__"]  # a spawned process first runs the parent's main script: make that fail
+    monkeypatch.setattr(main, "__spec__", None, raising=False)
+    monkeypatch.setattr(main, "__file__", "/nonexistent/ledgerlink-main.py", raising=False)
+    broken = PreparePool(processes=1, min_documents=4)
+    try:
+        started = time.monotonic()
+        assert broken.warm_up(timeout=60) is False
+        assert time.monotonic() - started < 30  # it noticed the failure, it did not wait for the timeout
+        assert "did not start" in caplog.text
+        assert broken.prepare(json.dumps(batch(8)).encode(), partial=False) is None  # the request does it
+        assert broken.process_ids() == []  # and no new process is started at once
+    finally:
+        broken.close()
+
+
 def test_a_killed_pool_process_loses_nothing(pool: PreparePool) -> None:
     body = json.dumps(batch(20)).encode()
     for pid in pool.process_ids():

@@ -23,6 +23,7 @@ Rules:
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import re
 import signal
@@ -42,6 +43,11 @@ from ledgerlink.services.ingest import Checked, Prepared, check_and_prepare, fin
 
 DEFAULT_MIN_DOCUMENTS = 200
 """Smaller batches are prepared in the request thread: handing work over costs more than it saves."""
+
+RETRY_START_SECONDS = 30
+"""How long a pool waits after a helper failed to start before it starts another."""
+
+log = logging.getLogger(__name__)
 
 Slice = tuple[bytes, list[str]]
 """A JSON array of documents and each one's location in the request body (``documents[7]``)."""
@@ -162,11 +168,16 @@ class _Helper:
         self.process.start()
         child.close()
         self.ready = False
+        self.failed = False
 
     def poll_ready(self) -> bool:
-        """Whether the process has started (reads its greeting once it is there)."""
-        if not self.ready and self.conn.poll():
-            self.ready = bool(self.conn.recv())
+        """Whether the process has started (reads its greeting once it is there); False if it died."""
+        if not self.ready and not self.failed:
+            try:
+                if self.conn.poll():
+                    self.ready = bool(self.conn.recv())
+            except (EOFError, OSError):  # it died while starting
+                self.failed = True
         return self.ready
 
     def close(self) -> None:
@@ -194,6 +205,7 @@ class PreparePool:
         self._idle: list[_Helper] = []
         self._busy = 0
         self._closed = False
+        self._no_start_before = 0.0
 
     def prepare(self, body: bytes, *, partial: bool) -> Prepared | None:
         """The prepared batch, or None when the request thread should read this body itself.
@@ -223,9 +235,13 @@ class PreparePool:
             return not self._starting and (len(self._idle) + self._busy) == self.processes
 
     def start(self) -> None:
-        """Start the helper processes in the background (``prepare`` does it on first use)."""
+        """Start the helper processes in the background (``prepare`` does it on first use).
+
+        After a helper failed to start, none is started for :data:`RETRY_START_SECONDS`: the request
+        thread does all the work meanwhile, rather than paying for a process that dies at once.
+        """
         with self._lock:
-            if self._closed:
+            if self._closed or time.monotonic() < self._no_start_before:
                 return
             missing = self.processes - len(self._starting) - len(self._idle) - self._busy
             self._starting.extend(_Helper() for _ in range(missing))
@@ -235,9 +251,13 @@ class PreparePool:
         this on start-up, so that its first large batch already has help. Whether they are ready."""
         self.start()
         deadline = time.monotonic() + timeout
-        while not self.ready and time.monotonic() < deadline:
+        while not self.ready and self._still_starting() and time.monotonic() < deadline:
             time.sleep(0.02)
         return self.ready
+
+    def _still_starting(self) -> bool:
+        with self._lock:
+            return bool(self._starting)
 
     def process_ids(self) -> list[int]:
         """The helper processes' ids."""
@@ -308,6 +328,11 @@ class PreparePool:
         if started:
             self._starting = [h for h in self._starting if not h.ready]
             self._idle.extend(started)
-        for gone in [h for h in self._starting if not h.process.is_alive()]:
+        for gone in [h for h in self._starting if h.failed or not h.process.is_alive()]:
             self._starting.remove(gone)
+            gone.process.join(timeout=1)
             gone.conn.close()
+            self._no_start_before = time.monotonic() + RETRY_START_SECONDS
+            log.warning("a helper process for large batches did not start (exit code %s); the request "
+                        "threads prepare every batch themselves for the next %d s",
+                        gone.process.exitcode, RETRY_START_SECONDS)
