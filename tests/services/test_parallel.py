@@ -129,6 +129,26 @@ def test_a_helper_ignores_ctrl_c_and_keeps_helping(pool: PreparePool) -> None:
     assert pool.batches_helped == helped + 1 and pool.process_ids() == pids
 
 
+def test_a_failure_in_the_request_thread_retires_the_helper_whose_answer_was_not_read(
+        pool: PreparePool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerlink.services import parallel
+
+    body = json.dumps(batch(10)).encode()
+    before = pool.process_ids()
+    real = parallel.prepare_slice
+
+    def failing(array: bytes, locations: list[str]) -> ingest.Checked:
+        raise RuntimeError("a bug while preparing the request's own slice")
+
+    monkeypatch.setattr(parallel, "prepare_slice", failing)  # the helper process still runs the real one
+    with pytest.raises(RuntimeError, match="a bug"):
+        pool.prepare(body, partial=False)
+    monkeypatch.setattr(parallel, "prepare_slice", real)
+    assert not set(pool.process_ids()) & set(before)  # retired: its pipe held an answer nobody read
+    assert pool.warm_up(timeout=60)
+    assert pool.prepare(body, partial=False) == sequential(body)  # a new helper, a fresh pipe
+
+
 def test_a_helper_that_cannot_start_leaves_the_work_to_the_request_thread(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     import sys

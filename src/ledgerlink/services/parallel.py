@@ -273,16 +273,29 @@ class PreparePool:
 
     def _prepare_with(self, helpers: list[_Helper], documents: list[tuple[str, msgspec.Raw]],
                       partial: bool) -> Prepared:
+        """Rule: every helper that was sent a slice has its answer read before it is used again; if
+        this thread fails before reading it, the helper is retired (its pipe would hold a stale answer)."""
         mine, *theirs = slices(documents, len(helpers) + 1)
-        for helper, part in zip(helpers, theirs):
+        jobs = list(zip(helpers, theirs))  # a helper beyond the number of slices gets nothing
+        unread = []
+        for helper, part in jobs:
             try:
                 helper.conn.send(part)
+                unread.append(helper)
             except OSError:  # it died while idle
                 helper.ready = False
-        parts = [prepare_slice(*mine)]
+        try:
+            parts = [prepare_slice(*mine)]
+            answers = []
+            for helper, _ in jobs:
+                answers.append(self._answer_of(helper))
+                if helper in unread:
+                    unread.remove(helper)
+        finally:
+            for helper in unread:
+                helper.ready = False
         helped = True
-        for helper, part in zip(helpers, theirs):
-            answer = self._answer_of(helper)
+        for answer, part in zip(answers, theirs):
             if answer is None:  # the helper is gone: its share is done here, a new one starts
                 answer = prepare_slice(*part)
                 helped = False
@@ -313,14 +326,16 @@ class PreparePool:
             return taken
 
     def _give_back(self, helpers: list[_Helper]) -> None:
-        """Helpers go back to the idle list; one that died is closed (``start`` replaces it)."""
+        """Helpers go back to the idle list; one that died or was retired is ended (``start`` replaces it)."""
         with self._lock:
             self._busy -= len(helpers)
             for helper in helpers:
                 if helper.ready and helper.process.is_alive():
                     self._idle.append(helper)
-                else:
-                    helper.process.join(timeout=1)
+                else:  # dead, or retired with an answer never read
+                    if helper.process.is_alive():
+                        helper.process.kill()
+                    helper.process.join(timeout=5)
                     helper.conn.close()
 
     def _poll_starting(self) -> None:
