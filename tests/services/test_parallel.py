@@ -67,11 +67,12 @@ def test_split_batch_leaves_other_shapes_to_the_sequential_reader(body: bytes) -
     assert split_batch(body) is None
 
 
-def test_slices_keep_order_and_split_evenly() -> None:
+def test_slices_keep_order_and_split_as_asked() -> None:
     found = split_batch(json.dumps(batch(7)).encode())
     assert found is not None
     parts = slices(found, 3)
-    assert [len(locations) for _, locations in parts] == [3, 2, 2]
+    assert [len(locations) for _, locations in parts] == [2, 3, 2]
+    assert [len(locations) for _, locations in slices(found, 2, own_share=0.8)] == [3, 4]  # 80 % of 3.5
     assert [loc for _, locations in parts for loc in locations] == [f"[{i}]" for i in range(7)]
     assert [d for array, _ in parts for d in json.loads(array)] == [json.loads(bytes(r)) for _, r in found]
 
@@ -276,3 +277,65 @@ def test_helpers_by_default_only_where_each_api_process_has_a_second_cpu(monkeyp
     monkeypatch.setenv("LEDGERLINK_PREPARE_PROCESSES", "3")
     assert settings.Settings.from_env().prepare_processes == 3
     assert settings.Settings().prepare_processes == 0  # built in code (tests, embedding): no helpers
+
+
+def _comparable(receipt: dict[str, Any]) -> dict[str, Any]:
+    """A receipt without the ids that differ between two stores of the same batch."""
+    return {"documents": [{k: v for k, v in d.items() if k != "id"} for d in receipt.get("documents", [])],
+            "errors": receipt.get("errors"), "rejected": receipt.get("rejected")}
+
+
+def test_the_api_answers_with_helpers_exactly_as_without(database_url: str, tmp_path: Path) -> None:
+    """Same answers, same stored bodies, with the first part stored while the helper prepares the rest:
+    duplicates and new versions across the parts, errors only in the helper's part (everything rolled
+    back), a partial batch with errors in both parts."""
+    db = Database.from_url(database_url)
+    app = create_app(Settings(data_dir=tmp_path, database_url=database_url, prepare_processes=1), db)
+    pool = app.state.prepare_pool
+    pool.min_documents = 10
+    docs = batch(30)
+    twin = dict(docs[2])  # the same document again, in the helper's part: a duplicate
+    changed = json.loads(json.dumps(docs[4]))  # an invoice
+    changed["notes"] = [{"text": "second thoughts"}]  # the same number with other content: held
+    with_dupes = docs + [twin, changed]
+    bad_late = json.loads(json.dumps(docs))
+    bad_late[25]["totals"]["payable_amount"] = "1.00"  # a rule error in the helper's part only
+    bad_both = json.loads(json.dumps(docs))
+    bad_both[1]["number"] = 5
+    bad_both[27]["currency"] = "EURO"
+
+    def post(client: TestClient, key: str, body: list[dict[str, Any]], partial: bool = False) -> Any:
+        return client.post("/v1/documents", params={"partial": "true"} if partial else None,
+                           content=json.dumps({"documents": body}),
+                           headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+
+    try:
+        with TestClient(app) as client:
+            assert pool.warm_up(timeout=60)
+            answers: dict[str, list[Any]] = {}
+            bodies: dict[str, list[tuple[str, str]]] = {}
+            for mode in ("helpers", "sequential"):
+                app.state.prepare_pool = pool if mode == "helpers" else None
+                with db.begin() as conn:
+                    org_id = tenancy.create_organisation(conn, mode, actor="test")
+                    key = tenancy.create_key(conn, org_id, frozenset({"ingest", "read"})).secret
+                helped = pool.batches_helped
+                responses = [post(client, key, with_dupes), post(client, key, bad_late),
+                             post(client, key, bad_both, partial=True)]
+                assert pool.batches_helped == helped + (3 if mode == "helpers" else 0)
+                answers[mode] = [(r.status_code, _comparable(r.json())) for r in responses]
+                with db.read() as conn:
+                    bodies[mode] = [(r.number, r.body) for r in conn.execute(
+                        sa.select(documents.c.number, documents.c.body).where(documents.c.org_id == org_id)
+                        .order_by(documents.c.number, documents.c.version))]
+        assert answers["helpers"] == answers["sequential"]
+        assert bodies["helpers"] == bodies["sequential"]
+        statuses = [d["status"] for d in answers["helpers"][0][1]["documents"]]
+        assert statuses[-2:] == ["duplicate", "held"] and statuses.count("received") == 30
+        assert answers["helpers"][1][0] == 422  # the helper's part refused the batch: the first part rolled back
+        # 30 received and 1 held; the refused batch stored nothing; the partial batch's valid ones were duplicates
+        assert len(bodies["helpers"]) == 31
+        assert [d["status"] for d in answers["helpers"][2][1]["documents"]] == ["duplicate"] * 28
+    finally:
+        app.state.prepare_pool = pool
+        db.dispose()

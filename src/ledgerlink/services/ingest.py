@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -211,6 +212,41 @@ def finish(parts: Sequence[Checked], *, partial: bool) -> Prepared:
                     errors)
 
 
+class Parts:
+    """A source prepared in parts: ``first`` is ready; the others come from ``rest`` when asked (they
+    may still be being prepared elsewhere, see ``services.parallel``). A sequential read is one part.
+
+    Rule: :meth:`others` is asked once and remembered; :meth:`close` asks it if nobody has (so whoever
+    prepares the other parts always has its answers collected).
+    """
+
+    def __init__(self, first: Checked, rest: Callable[[], list[Checked]] | None = None):
+        self.first = first
+        self._rest = rest
+        self._others: list[Checked] | None = None if rest is not None else []
+
+    def others(self) -> list[Checked]:
+        if self._others is None:
+            assert self._rest is not None
+            self._others = self._rest()
+        return self._others
+
+    def refused_by_first(self, *, partial: bool) -> bool:
+        """Whether the first part alone already refuses the source (an error, and not partial)."""
+        return not partial and bool(self.first.read_errors or self.first.rule_errors)
+
+    def close(self) -> None:
+        self.others()
+
+
+def parts_of(result: ReadResult, *, checked: bool = False) -> Parts:
+    """What a reader found, checked and prepared as one part; raises :class:`BatchTooLarge`."""
+    refusal = too_large(len(result.documents))
+    if refusal is not None:
+        raise refusal
+    return Parts(check_and_prepare(result, checked=checked))
+
+
 def too_large(count: int) -> BatchTooLarge | None:
     """The refusal of a batch of ``count`` documents, or None within :data:`MAX_BATCH`."""
     if count > MAX_BATCH:
@@ -267,6 +303,26 @@ def store(conn: Connection, principal: Principal, prepared: Prepared, *, source_
     return receipt
 
 
+def store_parts(conn: Connection, principal: Principal, parts: Parts, *, partial: bool,
+                source_format: str) -> Receipt:
+    """Store a source prepared in parts and record its receipt, in the caller's transaction.
+
+    The first part's documents are stored at once, while the other parts may still be being prepared;
+    then the others'. The receipt is the one :func:`store` gives for the whole source: documents in
+    order, every error (reader errors, then rule errors). Raises :class:`DocumentsRejected` when a later
+    part has an error and the source is not partial — the caller rolls the transaction back.
+    """
+    receipt_id = new_id()
+    stored = store_documents(conn, principal, Prepared(parts.first.documents, [], []), source_format, receipt_id)
+    others = parts.others()
+    whole = finish([parts.first, *others], partial=partial)
+    for part in others:
+        stored += store_documents(conn, principal, Prepared(part.documents, [], []), source_format, receipt_id)
+    receipt = Receipt(receipt_id, stored, whole.errors, whole.rejected)
+    record_receipt(conn, principal, receipt, source_format)
+    return receipt
+
+
 def store_documents(
     conn: Connection, principal: Principal, prepared: Prepared, source_format: str, receipt_id: str
 ) -> list[dict[str, Any]]:
@@ -296,28 +352,25 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start:start + _CHUNK]
 
 
-def party_fingerprint(party: Party) -> str:
-    address = party.electronic_address
-    key = "\x1f".join(
-        [
-            party.name.strip().casefold(),
-            party.vat_id or "",
-            party.legal_id.value if party.legal_id else "",
-            f"{address.scheme}:{address.value}" if address else "",
-        ]
-    )
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def party_row(party: Party) -> PartyRow:
+    """The party as the store keeps it (the same values give the same row, computed once)."""
     address = party.electronic_address
+    return _party_row(
+        party.name, party.vat_id, party.legal_id.value if party.legal_id else None,
+        address.value if address else None, address.scheme if address else None,
+        party.address.country[:2] if party.address else None, party.contact.email if party.contact else None,
+    )
+
+
+@lru_cache(maxsize=4096)  # a batch's sellers and buyers repeat; the row depends on these values only
+def _party_row(name: str, vat_id: str | None, legal_id: str | None, address: str | None, scheme: str | None,
+               country: str | None, email: str | None) -> PartyRow:
+    # the fingerprint, what identifies a party within an organisation: name (case and outer spaces
+    # ignored), VAT id, legal id and electronic address
+    key = "\x1f".join([name.strip().casefold(), vat_id or "", legal_id or "", f"{scheme}:{address}" if address else ""])
     return PartyRow(
-        fingerprint=party_fingerprint(party), name=party.name, vat_id=party.vat_id,
-        legal_id=party.legal_id.value if party.legal_id else None,
-        electronic_address=address.value if address else None,
-        electronic_scheme=address.scheme if address else None,
-        country=party.address.country[:2] if party.address else None,
-        email=party.contact.email if party.contact else None,
+        fingerprint=hashlib.sha256(key.encode()).hexdigest(), name=name, vat_id=vat_id, legal_id=legal_id,
+        electronic_address=address, electronic_scheme=scheme, country=country, email=email,
     )
 
 

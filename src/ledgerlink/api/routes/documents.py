@@ -130,14 +130,14 @@ def _read_and_store(
     A large JSON batch is prepared with the help of ``pool``'s processes when it has any.
     """
 
-    def prepare() -> ingest.Prepared:
+    def prepare() -> ingest.Parts:
         if pool is not None and source_format == "json":
-            prepared = pool.prepare(body, partial=partial)
-            if prepared is not None:
-                return prepared
-        return ingest.prepare(registry.read_bytes(body, media_type), partial=partial)
+            parts = pool.prepare_parts(body)
+            if parts is not None:
+                return parts
+        return ingest.parts_of(registry.read_bytes(body, media_type))
 
-    return _store_with_retry(db, who, prepare, source_format, claimed)
+    return _store_with_retry(db, who, prepare, source_format, partial, claimed)
 
 
 def _ingest_csv(
@@ -154,8 +154,8 @@ def _ingest_csv(
     with db.read() as conn:
         resolved = csv_profiles.resolve(conn, who.org_id, profile)
     if isinstance(resolved, Violation):
-        return _store_with_retry(db, who, lambda: ingest.prepare(ReadResult(violations=[resolved]), partial=partial),
-                                 "csv", claimed)
+        return _store_with_retry(db, who, lambda: ingest.parts_of(ReadResult(violations=[resolved])), "csv",
+                                 partial, claimed)
     errors: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     refused: set[str] = set()
@@ -205,29 +205,38 @@ def _store_chunk(db: Database, who: Principal, receipt: ingest.Receipt, chunk: l
 
 
 def _store_with_retry(
-    db: Database, who: Principal, prepare: Callable[[], ingest.Prepared], source_format: str,
+    db: Database, who: Principal, prepare: Callable[[], ingest.Parts], source_format: str, partial: bool,
     claimed: idempotency.Claimed | None,
 ) -> tuple[int, str]:
-    """Check outside any transaction, then store in one; a lost race on a (kind, number, version) is retried."""
+    """Check outside any transaction, then store in one; a lost race on a (kind, number, version) is retried.
+
+    A source prepared in parts (``services.parallel``) has its first part stored while the others are
+    still being prepared; an error in a later part rolls everything back (nothing stored, 422).
+    """
     try:
-        prepared = prepare()
+        parts = prepare()
+    except ingest.BatchTooLarge as exc:
+        return _refused(db, claimed, source_format, 413, "Batch too large", str(exc), [])
+    try:
+        if parts.refused_by_first(partial=partial):
+            ingest.finish([parts.first, *parts.others()], partial=False)  # raises with every part's errors
+        for attempt in range(3):
+            try:
+                with db.begin() as conn:
+                    receipt = ingest.store_parts(conn, who, parts, partial=partial, source_format=source_format)
+                    payload = receipt.to_json()
+                    if claimed is not None:
+                        idempotency.complete(conn, claimed, 201, payload)
+                _count(receipt, source_format)
+                return 201, payload
+            except IntegrityError:
+                if attempt == 2:
+                    raise
     except ingest.DocumentsRejected as exc:
         return _refused(db, claimed, source_format, 422, "Documents rejected", _nothing_stored(exc.errors),
                         exc.errors)
-    except ingest.BatchTooLarge as exc:
-        return _refused(db, claimed, source_format, 413, "Batch too large", str(exc), [])
-    for attempt in range(3):
-        try:
-            with db.begin() as conn:
-                receipt = ingest.store(conn, who, prepared, source_format=source_format)
-                payload = receipt.to_json()
-                if claimed is not None:
-                    idempotency.complete(conn, claimed, 201, payload)
-            _count(receipt, source_format)
-            return 201, payload
-        except IntegrityError:
-            if attempt == 2:
-                raise
+    finally:
+        parts.close()
     raise AssertionError("unreachable")
 
 

@@ -9,6 +9,7 @@ amounts, BR-45/46 breakdown amounts) cannot fail on a model instance: a reader r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from operator import attrgetter
 
 from ledgerlink.domain.codes import CREDIT_TRANSFER_MEANS
@@ -30,7 +31,14 @@ def blank(text: str | None) -> bool:
 def _blank_field(rule_id: str, path: str, text: str | None) -> Sequence[Violation]:
     if text and text.strip():
         return OK
-    return (violation(rule_id, path, NON_BLANK, "blank" if text is not None else "absent"),)
+    return _blank_field_violation(rule_id, path, "blank" if text is not None else "absent")
+
+
+@cache
+def _blank_field_violation(rule_id: str, path: str, found: str) -> tuple[Violation]:
+    """One shared answer per (rule, field, blank or absent): violations are immutable, and BR-01 (no
+    specification identifier) meets nearly every canonical JSON document."""
+    return (violation(rule_id, path, NON_BLANK, found),)
 
 
 # --------------------------------------------------------------------------- document
