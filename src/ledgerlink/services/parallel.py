@@ -4,9 +4,10 @@ Preparing a document (validating it into the EN 16931 model, running the rules, 
 bytes and hash) is pure CPU work and most of what an ingest costs; storing it is one writer's work.
 For a batch of at least ``min_documents``, :class:`PreparePool` cuts the body into one slice per
 process (msgspec finds each document's bytes without building Python objects). The request's own
-thread prepares the first slice while pool processes prepare the others; they hand back plain rows
-(:class:`~ledgerlink.services.ingest.PreparedDocument`), which the request stores in one
-transaction, as before.
+thread prepares the first, smaller slice while helper processes prepare the others, then stores its
+documents while the helpers finish; they hand back plain rows
+(:class:`~ledgerlink.services.ingest.PreparedDocument`), stored next in the same transaction
+(:func:`~ledgerlink.services.ingest.store_parts`).
 
 Rules:
 
@@ -17,8 +18,8 @@ Rules:
 * A server starts the helper processes with itself and waits for them (:meth:`PreparePool.warm_up`);
   otherwise they start on first use. Until they are ready, and whenever one dies (killed, out of
   memory), the request thread prepares everything itself: nothing is lost, and a new one starts.
-* ``LEDGERLINK_PREPARE_PROCESSES`` sets the number of pool processes per API process (default 1 on
-  a machine with two or more CPUs, else 0 = off).
+* ``LEDGERLINK_PREPARE_PROCESSES`` sets the number of helper processes per API process (default 1
+  where the machine has two CPUs per API process, else 0 = off).
 """
 
 from __future__ import annotations
