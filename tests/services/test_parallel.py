@@ -339,3 +339,57 @@ def test_the_api_answers_with_helpers_exactly_as_without(database_url: str, tmp_
     finally:
         app.state.prepare_pool = pool
         db.dispose()
+
+
+def test_the_other_parts_are_asked_for_once_even_when_that_fails() -> None:
+    calls = []
+
+    def failing_rest() -> list[ingest.Checked]:
+        calls.append(1)
+        raise RuntimeError("a helper answered with an error")
+
+    first = ingest.Checked([], [], [], [])
+    parts = ingest.Parts(first, failing_rest)
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="answered with an error"):
+            parts.others()
+    parts.close()  # never asks the helpers a second time (their pipes hold no second answer)
+    assert calls == [1]
+    idle = ingest.Parts(first, lambda: calls.append(2) or [])  # type: ignore[func-returns-value]
+    idle.close()
+    assert calls == [1, 2] and idle.others() == []
+
+
+def test_a_helper_hands_back_the_error_of_a_slice_it_cannot_read(pool: PreparePool) -> None:
+    helpers = pool._take()
+    try:
+        assert helpers
+        helpers[0].conn.send((b"[not json", ["documents[0]"]))
+        answer = helpers[0].conn.recv()
+        assert isinstance(answer, Exception)
+    finally:
+        pool._give_back(helpers)
+    body = json.dumps(batch(10)).encode()
+    assert pool.prepare(body, partial=False) == sequential(body)  # the helper goes on working
+
+
+def test_an_oversized_batch_is_refused_with_helpers_and_nothing_is_stored(database_url: str, tmp_path: Path) -> None:
+    db = Database.from_url(database_url)
+    app = create_app(Settings(data_dir=tmp_path, database_url=database_url, prepare_processes=1), db)
+    with db.begin() as conn:
+        org_id = tenancy.create_organisation(conn, "oversized", actor="test")
+        key = tenancy.create_key(conn, org_id, frozenset({"ingest", "read"})).secret
+    doc = canonical.to_obj(make_invoice())
+    body = json.dumps({"documents": [dict(doc, number=f"O-{n}") for n in range(ingest.MAX_BATCH + 1)]})
+    try:
+        with TestClient(app) as client:
+            assert app.state.prepare_pool.warm_up(timeout=60)
+            response = client.post("/v1/documents", content=body, headers={
+                "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        assert response.status_code == 413
+        assert "at most 1000" in response.json()["detail"]
+        with db.read() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(documents)
+                                .where(documents.c.org_id == org_id)).scalar() == 0
+    finally:
+        db.dispose()

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -216,19 +217,27 @@ class Parts:
     """A source prepared in parts: ``first`` is ready; the others come from ``rest`` when asked (they
     may still be being prepared elsewhere, see ``services.parallel``). A sequential read is one part.
 
-    Rule: :meth:`others` is asked once and remembered; :meth:`close` asks it if nobody has (so whoever
-    prepares the other parts always has its answers collected).
+    Rule: ``rest`` is called at most once. :meth:`others` remembers its answer, or its failure and
+    raises it again; :meth:`close` calls it if nobody has (so whoever prepares the other parts always
+    has its answers collected).
     """
 
     def __init__(self, first: Checked, rest: Callable[[], list[Checked]] | None = None):
         self.first = first
         self._rest = rest
         self._others: list[Checked] | None = None if rest is not None else []
+        self._failure: BaseException | None = None
 
     def others(self) -> list[Checked]:
         if self._others is None:
+            if self._failure is not None:
+                raise self._failure
             assert self._rest is not None
-            self._others = self._rest()
+            try:
+                self._others = self._rest()
+            except BaseException as exc:
+                self._failure = exc
+                raise
         return self._others
 
     def refused_by_first(self, *, partial: bool) -> bool:
@@ -236,7 +245,11 @@ class Parts:
         return not partial and bool(self.first.read_errors or self.first.rule_errors)
 
     def close(self) -> None:
-        self.others()
+        """Collect the other parts if nobody has. A failure to collect them is not raised here: it is
+        raised to whoever asked :meth:`others`, and ``rest``'s owner has dealt with its helpers."""
+        if self._others is None and self._failure is None:
+            with suppress(Exception):
+                self.others()
 
 
 def parts_of(result: ReadResult, *, checked: bool = False) -> Parts:
