@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -270,10 +270,7 @@ def too_large(count: int) -> BatchTooLarge | None:
 def prepare(result: ReadResult, *, partial: bool = False, checked: bool = False) -> Prepared:
     """Check and prepare what a reader found; raises :class:`DocumentsRejected` or :class:`BatchTooLarge`
     when the source is refused whole. Reader violations count as errors of the source."""
-    refusal = too_large(len(result.documents))
-    if refusal is not None:
-        raise refusal
-    return finish([check_and_prepare(result, checked=checked)], partial=partial)
+    return finish([parts_of(result, checked=checked).first], partial=partial)
 
 
 def prepare_document(found: Found) -> PreparedDocument:
@@ -514,8 +511,10 @@ def _store(
             wanted_parties.setdefault(doc.seller.fingerprint, doc.seller)
             wanted_parties.setdefault(doc.buyer.fingerprint, doc.buyer)
         for account_ref, facts in doc.customers.items():
-            known = wanted_customers.setdefault(account_ref, CustomerFacts(facts.name, facts.email,
-                                                                          facts.credit_limit))
+            known = wanted_customers.get(account_ref)
+            if known is None:  # a copy: the prepared document may be stored again (a retried transaction)
+                wanted_customers[account_ref] = replace(facts)
+                continue
             known.name = facts.name or known.name
             known.email = facts.email or known.email
             known.credit_limit = facts.credit_limit or known.credit_limit
