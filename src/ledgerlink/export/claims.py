@@ -118,8 +118,9 @@ def _claim_in(conn: Connection, *, worker_id: str, lease: dt.timedelta, integrat
     else:
         apply_event(conn, org_id, job.id, JobEventType.STARTED, actor=f"worker:{worker_id}",
                     claim_token=token, worker_id=worker_id, lease=lease)
-    conn.execute(export_job_claims.insert().values(
-        org_id=org_id, job_id=job.id, claim_token=token, worker_id=worker_id, recovered=recovered, claimed_at=now))
+    conn.execute(export_job_claims.insert().values(  # claimed when the slot is held, not when the look began
+        org_id=org_id, job_id=job.id, claim_token=token, worker_id=worker_id, recovered=recovered,
+        claimed_at=utcnow()))
     record(conn, org_id=org_id, actor=f"worker:{worker_id}", action="export.stage.detect_and_claim",
            entity="export_job", entity_id=job.id,
            detail={"claim_token": token, "recovered": recovered, "attempt": job.attempts + 1})
