@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from ledgerlink.export.config import parse_config  # noqa: E402
 from ledgerlink.export.ledger import Entry  # noqa: E402
-from ledgerlink.export.model import ExportItem  # noqa: E402
+from ledgerlink.export.model import ITEM, ExportItem  # noqa: E402
 from ledgerlink.export.pipeline import (  # noqa: E402
     DEFAULT_BATCH,
     map_and_post,
@@ -85,7 +85,7 @@ def make_items(count: int) -> list[ExportItem]:
                         amount={"value": str(cents), "currency": "EUR"},
                         lines=[{"line_amount": str(cents), "account": {"code": "6815"}}],
                         additional_information={"invoice_information": {"paid": True}})
-        out.append(ExportItem.model_validate(body))
+        out.append(ITEM.validate_python(body))
     return out
 
 

@@ -143,10 +143,10 @@ def make_org(db: Any, name: str = "org", integration: dict[str, Any] | None = No
 def make_job(db: Any, org_id: str, items: Sequence[dict[str, Any]]) -> str:
     """Submit the items and create a pending job over them; returns the job id."""
     from ledgerlink.export import repository
-    from ledgerlink.export.model import ExportItem
+    from ledgerlink.export.model import ITEM
 
     with db.begin() as conn:
-        repository.put_items(conn, org_id, [ExportItem.model_validate(i) for i in items])
+        repository.put_items(conn, org_id, [ITEM.validate_python(i) for i in items])
         job = repository.create_job(conn, org_id, integration="books", item_ids=[i["id"] for i in items],
                                     actor="test")
     return job.id

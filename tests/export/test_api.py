@@ -56,6 +56,18 @@ def test_items_are_validated_with_paths_and_money_as_strings(api: Any) -> None:
     assert "decimal string" in response.json()["errors"][0]["message"]
 
 
+def test_an_unknown_or_missing_item_field_is_named_in_the_schema_s_words(api: Any) -> None:
+    body = item("a", colour="blue", supplier={"name": "Acme", "vat": "DE1"})
+    del body["date"]
+    response = api.post("/v1/export-items", json={"items": [body]})
+    assert response.status_code == 422
+    found = {(e["path"], e["message"]) for e in response.json()["errors"]}
+    assert found == {("items[0].colour", "Extra inputs are not permitted"),
+                     ("items[0].supplier.vat", "Extra inputs are not permitted"),
+                     ("items[0].date", "Field required")}
+    assert api.get("/v1/export-jobs").json()["jobs"] == []  # nothing stored, no job
+
+
 def test_job_lifecycle_through_events_and_item_results(api: Any) -> None:
     _setup(api, "a", "b")
     job = _job(api, integration="books", item_ids=["a", "b"])

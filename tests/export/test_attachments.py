@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
 from ledgerlink.export.attachments import AttachmentFailure, fetch_file
 from ledgerlink.export.config import AttachmentSettings
@@ -64,7 +65,7 @@ def files_url() -> Iterator[str]:
 
 def _fetch(ref: dict[str, Any], **settings: Any) -> Any:
     with httpx.Client() as client:
-        return fetch_file(FileRef.model_validate(ref), AttachmentSettings(**settings), client)
+        return fetch_file(TypeAdapter(FileRef).validate_python(ref), AttachmentSettings(**settings), client)
 
 
 def test_fetch_by_url_and_by_id_through_the_template(files_url: str) -> None:
@@ -126,7 +127,7 @@ def test_receipts_reach_the_entry_and_failures_fail_the_item(db: Any, files_url:
 
 def test_a_fetched_file_is_cached_and_not_downloaded_again(db: Any, files_url: str) -> None:
     from ledgerlink.export.config import parse_config
-    from ledgerlink.export.model import ExportItem
+    from ledgerlink.export.model import ITEM
     from ledgerlink.export.stages import ExportRun, ItemWork, fetch_attachments, map_accounts, map_data, \
         resolve_bookkeeping_method
 
@@ -134,7 +135,7 @@ def test_a_fetched_file_is_cached_and_not_downloaded_again(db: Any, files_url: s
     run = ExportRun(db, org, "job", "books", None)
     run.config, run.target = parse_config(config()), MemoryTarget()
     for _ in range(2):
-        work = ItemWork(ExportItem.model_validate(item("a", files=[{"url": f"{files_url}/ok.pdf"},
+        work = ItemWork(ITEM.validate_python(item("a", files=[{"url": f"{files_url}/ok.pdf"},
                                                                     {"url": f"{files_url}/ok.pdf?copy=1"}])))
         resolve_bookkeeping_method(run, work)
         map_accounts(run, work)

@@ -9,7 +9,7 @@ from typing import Any
 from ledgerlink.export import pipeline
 from ledgerlink.export.config import parse_config
 from ledgerlink.export.ledger import PostingStatus
-from ledgerlink.export.model import ExportItem, ItemFailureReasonType
+from ledgerlink.export.model import ITEM, ItemFailureReasonType
 from ledgerlink.export.pipeline import map_and_post
 from ledgerlink.heap import gc_deferred
 from ledgerlink.export.stages import STAGES, ExportRun, ItemWork
@@ -25,7 +25,7 @@ def _run(target: MemoryTarget) -> ExportRun:
 
 
 def _works(count: int, **overrides: Any) -> list[ItemWork]:
-    return [ItemWork(ExportItem.model_validate(item(f"it-{n}", **overrides))) for n in range(count)]
+    return [ItemWork(ITEM.validate_python(item(f"it-{n}", **overrides))) for n in range(count)]
 
 
 def test_a_clean_batch_is_one_post() -> None:
@@ -54,7 +54,7 @@ def test_refused_items_fail_alone_found_by_halving() -> None:
 def test_each_item_records_the_stages_it_went_through_in_order(monkeypatch: Any) -> None:
     run = _run(MemoryTarget())
     run.config = parse_config(config(closed_period={"strategy": "fail", "lock_date": "2026-03-31"}))
-    works = [ItemWork(ExportItem.model_validate(body)) for body in (
+    works = [ItemWork(ITEM.validate_python(body)) for body in (
         item("ok", date="2026-04-02"),
         item("unknown-account", date="2026-04-02", lines=[{"line_amount": "119.00", "account": {"code": "4711"}}]),
         item("closed", date="2026-03-02"),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ledgerlink.export.config import ConfigInvalid, check_name, parse_config
 from ledgerlink.export.model import (
-    ExportItem,
+    ITEM,
     ItemFailureReasonType,
     ItemResult,
     JobEventCreate,
@@ -40,20 +40,46 @@ def test_enums_hold_the_issue_values() -> None:
     ({"code": "S", "rate": "19", "type": "exclusive"}, "0.05", "0.01", "0.06"),  # 0.0095 → 0.01 half-up
 ])
 def test_vat_and_paid_amount(tax: dict[str, str], amount: str, vat: str, paid: str) -> None:
-    line = Line.model_validate({"line_amount": amount, "account": {"code": "1"}, "tax": tax})
+    line = TypeAdapter(Line).validate_python({"line_amount": amount, "account": {"code": "1"}, "tax": tax})
     assert vat_amount(line) == Decimal(vat) and paid_amount(line) == Decimal(paid)
 
 
 def test_item_rules() -> None:
     with pytest.raises(ValidationError, match="lines add up to 100.00"):
-        ExportItem.model_validate(item(lines=[{"line_amount": "100.00", "account": {"code": "6110"}}]))
+        ITEM.validate_python(item(lines=[{"line_amount": "100.00", "account": {"code": "6110"}}]))
     with pytest.raises(ValidationError, match="needs at least one line"):
-        ExportItem.model_validate(item(lines=[]))
-    with pytest.raises(ValidationError, match="extra"):
-        ExportItem.model_validate(item(colour="blue"))
+        ITEM.validate_python(item(lines=[]))
+    with pytest.raises(ValidationError, match="colour\n  Unexpected keyword argument"):
+        ITEM.validate_python(item(colour="blue"))
     with pytest.raises(ValidationError, match="before service_period.from"):
-        ExportItem.model_validate(item(service_period={"from": "2026-02-01", "to": "2026-01-01"}))
-    assert ExportItem.model_validate(item(type="wallet_topup", lines=[])).lines == ()
+        ITEM.validate_python(item(service_period={"from": "2026-02-01", "to": "2026-01-01"}))
+    assert ITEM.validate_python(item(type="wallet_topup", lines=[])).lines == ()
+
+
+def test_an_item_is_a_plain_frozen_dataclass_that_round_trips_through_its_stored_json() -> None:
+    """The stages read items as plain slotted dataclasses (no pydantic ``__getattr__`` hook); the store
+    keeps the JSON ``ITEM.dump_json`` writes (aliases, no nulls), and ``ITEM.validate_json`` gives the same item back."""
+    import dataclasses
+
+    full = ITEM.validate_python(item(
+        "full", wallet_amount={"value": "130.00", "currency": "USD"}, contra_account="1800",
+        service_period={"from": "2026-01-01", "to": "2026-01-31"}, bookkeeping={"method": "journal"},
+        vendor={"code": "70001", "external_id": "v-1"},
+        files=[{"url": "https://files.example/r.pdf", "type": "application/pdf", "size": 10}],
+        lines=[{"line_amount": "119.00", "net_amount": "100.00", "account": {"code": "6110", "name": "Travel"},
+                "tax": {"code": "S19", "rate": "19", "type": "inclusive", "amount": "19.00"},
+                "tags": [{"group_code": "dept", "code": "sales"}], "note": "seat"}],
+        additional_information={"reconciliation_id": "r", "attendees": ["A", "B"],
+                                "invoice_information": {"invoice_number": "F-1", "paid": True}}))
+    for part in (full, full.amount, full.lines[0], full.lines[0].tax, full.lines[0].tags[0], full.service_period):
+        assert dataclasses.is_dataclass(part) and not hasattr(part, "__dict__")
+        assert not hasattr(type(part), "__getattr__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        full.note = "changed"  # type: ignore[misc]
+    stored = ITEM.dump_json(full, by_alias=True, exclude_none=True)
+    assert b'"from":"2026-01-01"' in stored and b'"value":"119.00"' in stored and b"null" not in stored
+    assert ITEM.validate_json(stored) == full
+    assert full.service_period is not None and full.service_period.from_.isoformat() == "2026-01-01"
 
 
 def test_a_submission_names_each_item_once() -> None:

@@ -149,13 +149,13 @@ def test_an_entry_already_in_the_target_is_not_posted_again(db: Any) -> None:
     target = MemoryTarget()
     claim = claim_next(db, worker_id="crashed")
     assert claim is not None
-    from ledgerlink.export.model import ExportItem
+    from ledgerlink.export.model import ITEM
     from ledgerlink.export.stages import ExportRun, ItemWork, map_accounts, map_data, resolve_bookkeeping_method
 
     run = ExportRun(db, org, job_id, "books", claim)
     from ledgerlink.export.config import parse_config
     run.config, run.target = parse_config(config()), target
-    work = ItemWork(ExportItem.model_validate(item("a")))
+    work = ItemWork(ITEM.validate_python(item("a")))
     resolve_bookkeeping_method(run, work)
     map_accounts(run, work)
     map_data(run, work)

@@ -11,7 +11,7 @@ import pytest
 
 from ledgerlink.export.config import parse_config
 from ledgerlink.export.ledger import EntryKind, PostingStatus
-from ledgerlink.export.model import BookkeepingMethod, ExportItem, ItemFailureReasonType, ItemType
+from ledgerlink.export.model import ITEM, BookkeepingMethod, ItemFailureReasonType, ItemType
 from ledgerlink.export.stages import (
     METHOD_BY_TYPE,
     STAGES,
@@ -37,7 +37,7 @@ def _run(target: MemoryTarget | None = None, **cfg: Any) -> ExportRun:
 
 
 def _work(run: ExportRun, **overrides: Any) -> ItemWork:
-    work = ItemWork(ExportItem.model_validate(item(**overrides)))
+    work = ItemWork(ITEM.validate_python(item(**overrides)))
     resolve_bookkeeping_method(run, work)
     map_accounts(run, work)
     map_data(run, work)
@@ -63,7 +63,7 @@ def test_every_item_type_has_a_derived_method() -> None:
 
 def test_stated_method_wins_over_the_type() -> None:
     run = _run()
-    work = ItemWork(ExportItem.model_validate(item(bookkeeping={"method": "accounts_payable"})))
+    work = ItemWork(ITEM.validate_python(item(bookkeeping={"method": "accounts_payable"})))
     resolve_bookkeeping_method(run, work)
     assert work.method is BookkeepingMethod.ACCOUNTS_PAYABLE
 

@@ -105,10 +105,10 @@ def test_eight_workers_two_hundred_jobs_twenty_organisations(db: Any, tmp_path: 
     for round_ in range(10):
         for n, (org, _ledger) in enumerate(orgs):
             with db.begin() as conn:  # queue the job directly: the API refuses only while one is in progress
-                from ledgerlink.export.model import ExportItem
+                from ledgerlink.export.model import ITEM
 
                 item_id = f"o{n}-j{round_}"
-                repository.put_items(conn, org, [ExportItem.model_validate(item(item_id))])
+                repository.put_items(conn, org, [ITEM.validate_python(item(item_id))])
                 jobs.append(repository.create_job(conn, org, integration="books", item_ids=[item_id],
                                                   actor="test").id)
     workers = [_worker(db, "--worker-id", f"w{n}") for n in range(8)]

@@ -48,6 +48,14 @@ async def handle_problem(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
 
 
+_DATACLASS_WORDS = {
+    "unexpected_keyword_argument": "Extra inputs are not permitted",
+    "missing_argument": "Field required",
+}
+"""A pydantic dataclass (the export item's schema) reports an unknown or a missing field in words of
+function arguments; the API says it as for every other schema."""
+
+
 async def handle_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
@@ -57,7 +65,8 @@ async def handle_validation(_request: Request, exc: Exception) -> JSONResponse:
             where, loc = loc[0], loc[1:]
         else:
             where = "body"
-        errors.append({"path": format_path(loc) or where, "rule": "SCHEMA", "message": err.get("msg", ""),
+        message = _DATACLASS_WORDS.get(err.get("type", ""), err.get("msg", ""))
+        errors.append({"path": format_path(loc) or where, "rule": "SCHEMA", "message": message,
                        "location": where})
     return problem_response(422, "Unprocessable request", "the request does not match the schema", errors)
 

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from ledgerlink.domain.violations import Violation
 from ledgerlink.export.config import IntegrationConfig, config_json, parse_config
 from ledgerlink.export.model import (
+    ITEM,
     ExportItem,
     ItemFailureReasonType,
     ItemStatus,
@@ -106,7 +107,7 @@ def put_items(conn: Connection, org_id: str, items: Sequence[ExportItem]) -> lis
             date=item.date,
             currency=item.amount.currency,
             amount=str(item.amount.value),
-            body=item.model_dump_json(by_alias=True, exclude_none=True),
+            body=ITEM.dump_json(item, by_alias=True, exclude_none=True).decode(),
             status=ItemStatus.PENDING.value,
             external_id=None,
             exported_at=None,
@@ -143,7 +144,7 @@ def load_items(conn: Connection, org_id: str, item_ids: Iterable[str]) -> dict[s
             )
         )
         for row in rows:
-            found[row.id] = ExportItem.model_validate_json(row.body)
+            found[row.id] = ITEM.validate_json(row.body)
     return found
 
 

@@ -34,6 +34,7 @@ from ledgerlink.export.ledger import (
     EntryKind,
     Posting,
     PostingStatus,
+    imbalance_of,
 )
 from ledgerlink.export.model import (
     CENT,
@@ -550,10 +551,10 @@ def _line_postings(lines: Sequence[MappedLine], currency: str, rate: Decimal | N
 def _entry(key: str, item_id: str, kind: EntryKind, date: dt.date, description: str,
            metadata: tuple[tuple[str, str], ...], debits: list[Posting], credit: Posting) -> Entry:
     """An entry whose debits and credit balance exactly; a conversion rounding difference goes onto the
-    largest debit (at most half a cent per converted leg). The exact balance check is the entry's own
-    :meth:`~ledgerlink.export.ledger.Entry.imbalance`, which the target's validation then reuses."""
-    entry = Entry(key, item_id, kind, date, description, (*debits, credit), metadata)
-    off = entry.imbalance()
+    largest debit (at most half a cent per converted leg). The exact check is
+    :func:`~ledgerlink.export.ledger.imbalance_of`, as in the entry's own ``imbalance()``."""
+    postings = (*debits, credit)
+    off = imbalance_of(postings)
     if off:
         total = sum(off.values(), _ZERO)  # the sum of all postings (currencies that balance add nothing)
         if total:
@@ -561,11 +562,11 @@ def _entry(key: str, item_id: str, kind: EntryKind, date: dt.date, description: 
             fix = debits[largest]
             debits = list(debits)
             debits[largest] = Posting(fix.account, fix.amount - total, fix.currency, fix.tags, fix.memo)
-            entry = Entry(key, item_id, kind, date, description, (*debits, credit), metadata)
-            off = entry.imbalance()
+            postings = (*debits, credit)
+            off = imbalance_of(postings)
         if off:
             raise ItemFailed(ItemFailureReasonType.UNEXPECTED_FAILURE, f"entry {key} does not balance: {off}")
-    return entry
+    return Entry(key, item_id, kind, date, description, postings, metadata)
 
 
 def _description(item: ExportItem) -> str:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import gc
 from datetime import date
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from ledgerlink.export.ledger import AttachmentFile, Entry, EntryKind, Posting, split_description
@@ -35,26 +37,39 @@ def test_split_description() -> None:
     assert split_description("no supplier") == (None, "no supplier")
 
 
-def test_entries_and_postings_stay_immutable_validated_dataclasses() -> None:
-    """Their ``__init__`` is written out for speed; the dataclass contract must not change."""
-    import dataclasses
-
+def test_entries_and_postings_are_immutable_structs_with_their_fields_in_order() -> None:
     posting = Posting(account="A", amount=Decimal("1.10"), currency="EUR", memo="m")
     assert posting == Posting("A", Decimal("1.10"), "EUR", (), "m") and hash(posting) == hash(
         Posting("A", Decimal("1.10"), "EUR", (), "m"))
-    assert dataclasses.replace(posting, memo=None).memo is None
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    assert msgspec.structs.replace(posting, memo=None).memo is None
+    with pytest.raises(AttributeError):
         posting.amount = Decimal(0)  # type: ignore[misc]
-    with pytest.raises(ValueError, match="finite"):
-        Posting("A", Decimal("NaN"), "EUR")
     entry = Entry(key="k", item_id="i", kind=EntryKind.BILL, date=date(2026, 1, 2), description="x",
                   postings=(posting,))
     assert (entry.metadata, entry.tags, entry.attachments) == ((), (), ())
-    assert dataclasses.replace(entry, key="z") == Entry("z", "i", EntryKind.BILL, date(2026, 1, 2), "x", (posting,))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    assert msgspec.structs.replace(entry, key="z") == Entry("z", "i", EntryKind.BILL, date(2026, 1, 2), "x",
+                                                            (posting,))
+    with pytest.raises(AttributeError):
         entry.key = "other"  # type: ignore[misc]
-    assert [f.name for f in dataclasses.fields(Entry)] == ["key", "item_id", "kind", "date", "description",
-                                                           "postings", "metadata", "tags", "attachments"]
+    assert [f.name for f in msgspec.structs.fields(Entry)] == ["key", "item_id", "kind", "date", "description",
+                                                               "postings", "metadata", "tags", "attachments"]
+    assert [f.name for f in msgspec.structs.fields(Posting)] == ["account", "amount", "currency", "tags", "memo"]
+
+
+@pytest.mark.parametrize("amount", [1.5, 2, "3.00", None, Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"),
+                                    Decimal("-Infinity")])
+def test_a_posting_takes_a_finite_decimal_only(amount: object) -> None:
+    with pytest.raises((TypeError, ValueError), match="Posting.amount must be"):
+        Posting("A", amount, "EUR")  # type: ignore[arg-type]
+    with pytest.raises((TypeError, ValueError), match="Posting.amount must be"):
+        msgspec.structs.replace(Posting("A", Decimal(1), "EUR"), amount=amount)
+
+
+def test_entries_and_postings_are_kept_out_of_the_cyclic_collector() -> None:
+    """They are built by the ten thousand per job and hold no reference cycle (``gc=False``)."""
+    posting = Posting("A", Decimal("1.00"), "EUR", (("dept", "sales"),), "memo")
+    entry = Entry("k", "i", EntryKind.JOURNAL, date(2026, 1, 1), "d", (posting, posting))
+    assert not gc.is_tracked(posting) and not gc.is_tracked(entry)
 
 
 def test_imbalance_sums_exactly_in_any_order_of_currencies() -> None:

@@ -39,7 +39,7 @@ def validate_batch(
 ) -> None:
     """Raise ``TargetRejected`` for the first entry the ledger would refuse (see module docstring). An
     account is checked once per currency and day in a batch; an entry's balance is its own
-    :meth:`~ledgerlink.export.ledger.Entry.imbalance` (computed once per entry)."""
+    :meth:`~ledgerlink.export.ledger.Entry.imbalance`."""
     seen: dict[str, int] = {}
     passed: set[tuple[str, str, date]] = set()  # (account, currency, day) checked and allowed in this batch
     fits = key_pattern.fullmatch if key_pattern is not None else None
