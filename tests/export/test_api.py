@@ -168,3 +168,24 @@ def test_scopes_are_enforced(api: Any, make_org_key: Any) -> None:
     reader = api.as_key(read_key)
     assert reader.post("/v1/export-items", json={"items": [item("a")]}).status_code == 403
     assert reader.put("/v1/integrations/books", json=config()).status_code == 403
+
+
+def test_an_export_key_reads_the_jobs_and_integrations_it_works_with(api: Any, db: Any) -> None:
+    """An integration holding only the ``export`` scope follows its jobs (the control layer); a key for
+    sending documents (``ingest``) sees none of it, and the integration's configuration is an admin's."""
+    from ledgerlink.services import tenancy
+
+    _setup(api, "a")
+    job = _job(api, integration="books")
+    with db.begin() as conn:
+        exporter = api.as_key(tenancy.create_key(conn, api.org_id, frozenset({"export"}), actor="test").secret)
+        sender = api.as_key(tenancy.create_key(conn, api.org_id, frozenset({"ingest"}), actor="test").secret)
+    assert [j["id"] for j in exporter.get("/v1/export-jobs").json()["jobs"]] == [job["id"]]
+    assert exporter.get(f"/v1/export-jobs/{job['id']}").json()["status"] == "pending"
+    assert [i["id"] for i in exporter.get(f"/v1/export-jobs/{job['id']}/items").json()["items"]] == ["a"]
+    assert exporter.get(f"/v1/export-jobs/{job['id']}/events").status_code == 200
+    assert exporter.get("/v1/integrations/books").status_code == 200
+    assert exporter.put("/v1/integrations/books", json=config()).status_code == 403
+    for path in ("/v1/export-jobs", f"/v1/export-jobs/{job['id']}/items", "/v1/integrations/books"):
+        refused = sender.get(path)
+        assert refused.status_code == 403 and "lacks the 'export' or 'read' scope" in refused.json()["detail"]

@@ -188,6 +188,17 @@ def test_bad_items_fail_with_their_reason_type(overrides: dict[str, Any], cfg: d
     assert failed.value.message.startswith(path)
 
 
+@pytest.mark.parametrize(("account", "words"), [
+    ({"code": "4711"}, "no account with code '4711' in the memory chart"),
+    ({"name": "Expenses:Nowhere"}, "no account with name 'Expenses:Nowhere' in the memory chart"),
+    ({"code": "4711", "name": "Nowhere"}, "no account with code '4711' or name 'Nowhere' in the memory chart"),
+])
+def test_an_unknown_line_account_is_named_as_it_was_given(account: dict[str, str], words: str) -> None:
+    with pytest.raises(ItemFailed) as failed:
+        _work(_run(), lines=[{"line_amount": "119.00", "account": account}])
+    assert failed.value.message == f"lines[0].account: {words}"
+
+
 def test_tags_become_the_targets_dimension_names() -> None:
     work = _work(_run(), lines=[{"line_amount": "119.00", "account": {"code": "6110"},
                                  "tags": [{"group_code": "dept", "code": "sales"}, {"group_code": "proj", "code": "P1"}]}])

@@ -37,15 +37,17 @@ def principal(
     return found
 
 
-def require_scope(scope: str) -> Callable[..., Principal]:
-    """A dependency that admits keys holding ``scope`` (or ``admin``); 403 otherwise."""
+def require_scope(scope: str, *or_scopes: str) -> Callable[..., Principal]:
+    """A dependency that admits keys holding ``scope``, one of ``or_scopes``, or ``admin``; 403 otherwise."""
+    admitted = {scope, *or_scopes, "admin"}
 
     def check(who: Principal = Depends(principal)) -> Principal:
-        if scope not in who.scopes and "admin" not in who.scopes:
-            raise Problem(403, "Forbidden", f"this API key lacks the '{scope}' scope")
+        if admitted.isdisjoint(who.scopes):
+            wanted = " or ".join(f"'{name}'" for name in (scope, *or_scopes))
+            raise Problem(403, "Forbidden", f"this API key lacks the {wanted} scope")
         return who
 
-    check.__name__ = f"require_{scope}"
+    check.__name__ = f"require_{'_or_'.join((scope, *or_scopes))}"
     return check
 
 

@@ -349,8 +349,9 @@ def _line_account(run: ExportRun, line: Line, path: str) -> str:
         if found is not None:
             return found.name
     assert run.target is not None
-    raise ItemFailed(ItemFailureReasonType.ACCOUNT_UNKNOWN, f"{path}.account: no account with code {code!r} "
-                     f"or name {name!r} in the {run.target.kind} chart")
+    given = " or ".join(f"{what} {value!r}" for what, value in (("code", code), ("name", name)) if value)
+    raise ItemFailed(ItemFailureReasonType.ACCOUNT_UNKNOWN,
+                     f"{path}.account: no account with {given} in the {run.target.kind} chart")
 
 
 def _resolve(run: ExportRun, code_or_name: str, path: str) -> str:

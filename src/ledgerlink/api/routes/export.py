@@ -74,19 +74,19 @@ def create_job(body: JobCreate, who: Principal = Depends(require_scope("export")
 
 @router.get("/export-jobs", summary="List export jobs, newest first")
 def list_jobs(status: JobStatus | None = Query(default=None), limit: int = Query(default=100, ge=1, le=1000),
-              who: Principal = Depends(require_scope("read")),
+              who: Principal = Depends(require_scope("export", "read")),
               conn: Connection = Depends(read_connection)) -> JobList:
     return JobList(jobs=tuple(repository.list_jobs(conn, who.org_id, status, limit)))
 
 
 @router.get("/export-jobs/{job_id}", summary="One export job")
-def get_job(job_id: str, who: Principal = Depends(require_scope("read")),
+def get_job(job_id: str, who: Principal = Depends(require_scope("export", "read")),
             conn: Connection = Depends(read_connection)) -> Job:
     return _guarded(lambda: repository.get_job(conn, who.org_id, job_id))
 
 
 @router.get("/export-jobs/{job_id}/items", summary="The job's items: status, external id, failure reason")
-def get_job_items(job_id: str, who: Principal = Depends(require_scope("read")),
+def get_job_items(job_id: str, who: Principal = Depends(require_scope("export", "read")),
                   conn: Connection = Depends(read_connection)) -> JobItemList:
     _guarded(lambda: repository.get_job(conn, who.org_id, job_id))
     return JobItemList(items=tuple(repository.job_items(conn, who.org_id, job_id)))
@@ -102,7 +102,7 @@ def put_job_items(job_id: str, body: ItemResults, who: Principal = Depends(requi
 
 
 @router.get("/export-jobs/{job_id}/events", summary="The job's events, oldest first")
-def get_job_events(job_id: str, who: Principal = Depends(require_scope("read")),
+def get_job_events(job_id: str, who: Principal = Depends(require_scope("export", "read")),
                    conn: Connection = Depends(read_connection)) -> dict[str, Any]:
     _guarded(lambda: repository.get_job(conn, who.org_id, job_id))
     return {"events": [e.model_dump(mode="json") for e in repository.job_events(conn, who.org_id, job_id)]}

@@ -32,13 +32,13 @@ def put_integration(name: str, body: Any = Body(...), who: Principal = Depends(r
 
 
 @router.get("/integrations", summary="The organisation's integrations")
-def list_integrations(who: Principal = Depends(require_scope("read")),
+def list_integrations(who: Principal = Depends(require_scope("export", "read")),
                       conn: Connection = Depends(read_connection)) -> dict[str, Any]:
     return {"integrations": repository.integration_names(conn, who.org_id)}
 
 
 @router.get("/integrations/{name}", summary="One integration's configuration")
-def get_integration(name: str, who: Principal = Depends(require_scope("read")),
+def get_integration(name: str, who: Principal = Depends(require_scope("export", "read")),
                     conn: Connection = Depends(read_connection)) -> dict[str, Any]:
     config = repository.get_integration(conn, who.org_id, name)
     if config is None:
