@@ -68,6 +68,15 @@ def test_an_unknown_or_missing_item_field_is_named_in_the_schema_s_words(api: An
     assert api.get("/v1/export-jobs").json()["jobs"] == []  # nothing stored, no job
 
 
+def test_a_refused_only_result_gets_its_own_error_and_no_spurious_count_error(api: Any) -> None:
+    _setup(api, "a")
+    job = _job(api, integration="books")
+    response = api.put(f"/v1/export-jobs/{job['id']}/items", json={"items": [{"id": "a", "status": "failed"}]})
+    assert response.status_code == 422
+    assert [e["path"] for e in response.json()["errors"]] == ["items[0]"]
+    assert "needs failure_reason_type" in response.json()["errors"][0]["message"]
+
+
 def test_job_lifecycle_through_events_and_item_results(api: Any) -> None:
     _setup(api, "a", "b")
     job = _job(api, integration="books", item_ids=["a", "b"])

@@ -435,7 +435,7 @@ class ItemResult(Schema):
 
 
 class ItemResults(Schema):
-    items: tuple[ItemResult, ...] = Field(min_length=1, max_length=100)
+    items: list[ItemResult] = Field(min_length=1, max_length=100)  # a list, as in ItemsSubmission
 
 
 class JobEventCreate(Schema):
