@@ -57,15 +57,19 @@ def test_items_are_validated_with_paths_and_money_as_strings(api: Any) -> None:
 
 
 def test_an_unknown_or_missing_item_field_is_named_in_the_schema_s_words(api: Any) -> None:
+    assert api.put("/v1/integrations/books", json=config()).status_code == 200
     body = item("a", colour="blue", supplier={"name": "Acme", "vat": "DE1"})
     del body["date"]
-    response = api.post("/v1/export-items", json={"items": [body]})
+    response = api.post("/v1/export-items", json={"items": [body, item("b")]})
     assert response.status_code == 422
     found = {(e["path"], e["message"]) for e in response.json()["errors"]}
     assert found == {("items[0].colour", "Extra inputs are not permitted"),
                      ("items[0].supplier.vat", "Extra inputs are not permitted"),
                      ("items[0].date", "Field required")}
-    assert api.get("/v1/export-jobs").json()["jobs"] == []  # nothing stored, no job
+    refused = api.post("/v1/export-jobs", json={"integration": "books"})  # nothing stored, not even item b
+    assert refused.status_code == 422 and refused.json()["errors"][0]["rule"] == "LL-EXPORT-EMPTY"
+    assert api.post("/v1/export-items", json={"items": [item("b")]}).json()["items"] == [
+        {"id": "b", "status": "accepted"}]  # the sender fixes the batch and sends again
 
 
 def test_a_refused_only_result_gets_its_own_error_and_no_spurious_count_error(api: Any) -> None:
@@ -75,6 +79,8 @@ def test_a_refused_only_result_gets_its_own_error_and_no_spurious_count_error(ap
     assert response.status_code == 422
     assert [e["path"] for e in response.json()["errors"]] == ["items[0]"]
     assert "needs failure_reason_type" in response.json()["errors"][0]["message"]
+    [kept] = api.get(f"/v1/export-jobs/{job['id']}/items").json()["items"]  # nothing recorded
+    assert kept["status"] == "pending" and kept["failure_reason_type"] is None
 
 
 def test_job_lifecycle_through_events_and_item_results(api: Any) -> None:
@@ -194,7 +200,8 @@ def test_an_export_key_reads_the_jobs_and_integrations_it_works_with(api: Any, d
     assert [i["id"] for i in exporter.get(f"/v1/export-jobs/{job['id']}/items").json()["items"]] == ["a"]
     assert exporter.get(f"/v1/export-jobs/{job['id']}/events").status_code == 200
     assert exporter.get("/v1/integrations/books").status_code == 200
-    assert exporter.put("/v1/integrations/books", json=config()).status_code == 403
+    assert exporter.put("/v1/integrations/books", json=config(post_as_draft=True)).status_code == 403
+    assert api.get("/v1/integrations/books").json()["config"]["post_as_draft"] is False  # unchanged
     for path in ("/v1/export-jobs", f"/v1/export-jobs/{job['id']}/items", "/v1/integrations/books"):
         refused = sender.get(path)
         assert refused.status_code == 403 and "lacks the 'export' or 'read' scope" in refused.json()["detail"]
