@@ -182,8 +182,6 @@ class PeriodRules:
 class MappedLine:
     """Stage 5's result for one line: its accounts, and what stage 6 needs of the line, read once."""
 
-    line: Line
-    path: str
     account: str
     vat_input: str | None = None
     vat_output: str | None = None  # only for a reverse charge (the self-assessed output VAT)
@@ -310,7 +308,7 @@ def map_accounts(run: ExportRun, work: ItemWork) -> None:
                 vat_accounts = resolved[key] = _vat_accounts(run, key[0], key[1], path)
             vat_input, vat_output = cast("tuple[str, str | None]", vat_accounts)
         tags = line.tags
-        lines.append(MappedLine(line, path, account, vat_input, vat_output,
+        lines.append(MappedLine(account, vat_input, vat_output,
                                 _tags(run, tags, path) if tags else (), vat_due, net, line.note))
     item_type, contra_account = item.type, item.contra_account
     if item_type in WALLET_MOVEMENT_TYPES:
